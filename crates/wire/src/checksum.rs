@@ -1,0 +1,287 @@
+//! The internet checksum (RFC 1071): the 16-bit ones' complement of the
+//! ones' complement sum, with IPv4 and IPv6 pseudo-headers and incremental
+//! update (RFC 1624).
+//!
+//! The sum is accumulated 64 bits at a time: each 8-byte word is loaded in
+//! native byte order and its two 32-bit halves are added into a `u64`, which
+//! cannot overflow for any buffer below 2^33 bytes. Ones' complement addition
+//! commutes with byte swapping (RFC 1071 §2(B)), so the native-order sum is
+//! converted to network order once, at the end of each buffer.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A running ones' complement sum.
+///
+/// Bytes can be added in any number of pieces, of any length: a piece that
+/// starts at an odd offset of the whole is accounted for by swapping its sum,
+/// so `add_bytes(a); add_bytes(b)` equals `add_bytes(a ++ b)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checksum {
+    /// Sum of 16-bit big-endian words, not yet folded.
+    sum: u64,
+    /// Whether an odd number of bytes has been added so far.
+    odd: bool,
+}
+
+impl Checksum {
+    /// An empty sum.
+    pub const fn new() -> Self {
+        Checksum { sum: 0, odd: false }
+    }
+
+    /// Adds a 16-bit word (in host order; it is summed as the network-order
+    /// word it represents). Must be called at an even byte offset.
+    pub fn add_u16(&mut self, word: u16) {
+        self.sum += u64::from(word);
+    }
+
+    /// Adds a 32-bit word as two 16-bit words. Must be called at an even
+    /// byte offset.
+    pub fn add_u32(&mut self, word: u32) {
+        self.sum += u64::from(word >> 16) + u64::from(word & 0xffff);
+    }
+
+    /// Adds a run of bytes.
+    pub fn add_bytes(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let piece = u64::from(sum_be(data));
+        // A piece starting at an odd offset has its bytes in the other lanes
+        // of the 16-bit words: swap its sum (RFC 1071 §2(B)).
+        self.sum += if self.odd {
+            u64::from((piece as u16).swap_bytes())
+        } else {
+            piece
+        };
+        self.odd ^= data.len() % 2 == 1;
+    }
+
+    /// Adds another sum, computed over bytes that follow these at an even
+    /// offset.
+    pub fn combine(&mut self, other: Checksum) {
+        self.sum += u64::from(other.fold());
+        self.odd ^= other.odd;
+    }
+
+    /// The folded 16-bit ones' complement sum (not complemented).
+    pub fn fold(self) -> u16 {
+        fold64(self.sum)
+    }
+
+    /// The checksum field value: the complement of the folded sum.
+    pub fn finish(self) -> u16 {
+        !self.fold()
+    }
+}
+
+/// Folds a 64-bit accumulator of 16-bit words to 16 bits with end-around
+/// carry.
+fn fold64(mut sum: u64) -> u16 {
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff_ffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum as u16
+}
+
+/// The folded ones' complement sum of `data` as network-order 16-bit words
+/// (a trailing odd byte is padded with zero).
+fn sum_be(data: &[u8]) -> u16 {
+    // Four independent accumulators let the loop run without a carry chain;
+    // each adds at most 2^33 per 32 bytes, so no overflow below 2^36 bytes.
+    let mut acc = [0u64; 4];
+    let mut blocks = data.chunks_exact(32);
+    for block in &mut blocks {
+        for (i, lane) in acc.iter_mut().enumerate() {
+            let w = u64::from_ne_bytes(block[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+            *lane += (w & 0xffff_ffff) + (w >> 32);
+        }
+    }
+    let mut sum = acc.iter().map(|&a| u64::from(fold64(a))).sum::<u64>();
+    let rest = blocks.remainder();
+    let mut words = rest.chunks_exact(2);
+    for w in &mut words {
+        sum += u64::from(u16::from_ne_bytes([w[0], w[1]]));
+    }
+    if let [last] = words.remainder() {
+        sum += u64::from(u16::from_ne_bytes([*last, 0]));
+    }
+    // The native-order folded sum, read back as bytes, is the network-order
+    // sum (RFC 1071 §2(B)).
+    u16::from_be_bytes(fold64(sum).to_ne_bytes())
+}
+
+/// The internet checksum of `data`: the value to put in a checksum field
+/// that covers exactly these bytes (with the field itself zeroed).
+pub fn checksum(data: &[u8]) -> u16 {
+    let mut c = Checksum::new();
+    c.add_bytes(data);
+    c.finish()
+}
+
+/// Whether `data`, which includes its own checksum field, verifies.
+pub fn verify(data: &[u8]) -> bool {
+    let mut c = Checksum::new();
+    c.add_bytes(data);
+    c.fold() == 0xffff
+}
+
+/// The IPv4 pseudo-header sum (RFC 9293 §3.1): source, destination, zero,
+/// protocol, and the upper-layer length.
+pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) -> Checksum {
+    let mut c = Checksum::new();
+    c.add_u32(src.to_bits());
+    c.add_u32(dst.to_bits());
+    c.add_u16(u16::from(protocol));
+    c.add_u16(len);
+    c
+}
+
+/// The IPv6 pseudo-header sum (RFC 8200 §8.1): source, destination, the
+/// 32-bit upper-layer length, three zero bytes and the next header value.
+pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, next_header: u8, len: u32) -> Checksum {
+    let mut c = Checksum::new();
+    c.add_bytes(&src.octets());
+    c.add_bytes(&dst.octets());
+    c.add_u32(len);
+    c.add_u16(u16::from(next_header));
+    c
+}
+
+/// The pseudo-header sum for either family, or `None` when the two
+/// addresses are of different families (no such packet exists).
+pub fn pseudo_header(src: &IpAddr, dst: &IpAddr, protocol: u8, len: u32) -> Option<Checksum> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            Some(pseudo_header_v4(*s, *d, protocol, u16::try_from(len).ok()?))
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => Some(pseudo_header_v6(s, d, protocol, len)),
+        _ => None,
+    }
+}
+
+/// Incremental update of a checksum field when one 16-bit word it covers
+/// changes from `old` to `new` (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')).
+pub fn update_u16(field: u16, old: u16, new: u16) -> u16 {
+    let sum = u64::from(!field) + u64::from(!old) + u64::from(new);
+    !fold64(sum)
+}
+
+/// Incremental update of a checksum field when one aligned 32-bit word it
+/// covers changes (two 16-bit updates).
+pub fn update_u32(field: u16, old: u32, new: u32) -> u16 {
+    let f = update_u16(field, (old >> 16) as u16, (new >> 16) as u16);
+    update_u16(f, old as u16, new as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// The straightforward RFC 1071 sum, as the reference.
+    fn reference(data: &[u8]) -> u16 {
+        let mut sum: u32 = 0;
+        for pair in data.chunks(2) {
+            let w = if pair.len() == 2 {
+                u16::from_be_bytes([pair[0], pair[1]])
+            } else {
+                u16::from_be_bytes([pair[0], 0])
+            };
+            sum += u32::from(w);
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    fn bytes(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 §3: the bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        let mut c = Checksum::new();
+        c.add_bytes(&data);
+        assert_eq!(c.fold(), 0xddf2);
+        assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn matches_reference_for_all_small_lengths() {
+        for len in 0..200 {
+            let data = bytes(len, len as u32);
+            assert_eq!(checksum(&data), reference(&data), "len {len}");
+        }
+    }
+
+    #[test]
+    fn all_ones_does_not_overflow() {
+        let data = [0xffu8; 65536 + 7];
+        assert_eq!(checksum(&data), reference(&data));
+    }
+
+    #[test]
+    fn pieces_at_odd_offsets_equal_the_whole() {
+        let data = bytes(1500, 7);
+        for split in [0, 1, 2, 3, 31, 33, 700, 1499] {
+            for split2 in [split, split + 1, 1499] {
+                let (a, rest) = data.split_at(split);
+                let (b, c) = rest.split_at(split2.min(1500) - split);
+                let mut s = Checksum::new();
+                s.add_bytes(a);
+                s.add_bytes(b);
+                s.add_bytes(c);
+                assert_eq!(s.finish(), checksum(&data), "split {split} {split2}");
+            }
+        }
+    }
+
+    #[test]
+    fn verify_accepts_a_filled_field() {
+        let mut data = bytes(61, 3);
+        data[10] = 0;
+        data[11] = 0;
+        let c = checksum(&data);
+        data[10..12].copy_from_slice(&c.to_be_bytes());
+        assert!(verify(&data));
+        data[20] ^= 1;
+        assert!(!verify(&data));
+    }
+
+    #[test]
+    fn incremental_update_equals_recompute() {
+        let mut data = bytes(40, 9);
+        data[16] = 0;
+        data[17] = 0;
+        let before = checksum(&data);
+        let old = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+        let new: u32 = 0xdead_beef;
+        data[4..8].copy_from_slice(&new.to_be_bytes());
+        assert_eq!(update_u32(before, old, new), checksum(&data));
+        let old16 = u16::from_be_bytes([data[2], data[3]]);
+        data[2..4].copy_from_slice(&0x1234u16.to_be_bytes());
+        let after = checksum(&data);
+        assert_eq!(update_u16(update_u32(before, old, new), old16, 0x1234), after);
+    }
+
+    #[test]
+    fn pseudo_header_mixed_families_is_none() {
+        let a = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let b = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert!(pseudo_header(&a, &b, 6, 20).is_none());
+        assert!(pseudo_header(&a, &a, 6, 70000).is_none());
+        assert!(pseudo_header(&b, &b, 6, 70000).is_some());
+    }
+}

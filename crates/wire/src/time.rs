@@ -1,0 +1,110 @@
+//! Time as a value: the protocol core never reads a clock, it is handed an
+//! [`Instant`]. Durations are [`core::time::Duration`].
+
+use core::fmt;
+use core::ops::{Add, AddAssign, Sub};
+use core::time::Duration;
+
+/// A point in time, in microseconds since an arbitrary origin chosen by the
+/// caller (boot, the start of a simulation, the Unix epoch).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(u64);
+
+impl Instant {
+    /// The origin.
+    pub const ZERO: Instant = Instant(0);
+    /// A time later than any real one, for "never".
+    pub const FAR_FUTURE: Instant = Instant(u64::MAX);
+
+    /// An instant `us` microseconds after the origin.
+    pub const fn from_micros(us: u64) -> Instant {
+        Instant(us)
+    }
+
+    /// An instant `ms` milliseconds after the origin.
+    pub const fn from_millis(ms: u64) -> Instant {
+        Instant(ms.saturating_mul(1000))
+    }
+
+    /// An instant `s` seconds after the origin.
+    pub const fn from_secs(s: u64) -> Instant {
+        Instant(s.saturating_mul(1_000_000))
+    }
+
+    /// Microseconds since the origin.
+    pub const fn micros(self) -> u64 {
+        self.0
+    }
+
+    /// Milliseconds since the origin (truncated).
+    pub const fn millis(self) -> u64 {
+        self.0 / 1000
+    }
+
+    /// The time from `earlier` to `self`, or zero when `earlier` is later.
+    pub fn saturating_since(self, earlier: Instant) -> Duration {
+        Duration::from_micros(self.0.saturating_sub(earlier.0))
+    }
+}
+
+fn micros_of(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Adding saturates at [`Instant::FAR_FUTURE`].
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_add(micros_of(d)))
+    }
+}
+
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, d: Duration) {
+        *self = *self + d;
+    }
+}
+
+/// Subtracting saturates at the origin.
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+    fn sub(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_sub(micros_of(d)))
+    }
+}
+
+/// The time between two instants, saturating at zero.
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_since(earlier)
+    }
+}
+
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:06}s", self.0 / 1_000_000, self.0 % 1_000_000)
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_saturates() {
+        let t = Instant::from_millis(5);
+        assert_eq!((t + Duration::from_millis(3)).micros(), 8000);
+        assert_eq!(t - Duration::from_secs(1), Instant::ZERO);
+        assert_eq!(Instant::FAR_FUTURE + Duration::from_secs(1), Instant::FAR_FUTURE);
+        assert_eq!(Instant::ZERO - t, Duration::ZERO);
+        assert_eq!(t - Instant::ZERO, Duration::from_millis(5));
+        assert_eq!(std::format!("{t}"), "0.005000s");
+    }
+}
