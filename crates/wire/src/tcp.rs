@@ -1,0 +1,877 @@
+//! TCP segments (RFC 9293 §3.1) and their options: MSS (RFC 9293 §3.7.1),
+//! window scale and timestamps (RFC 7323), SACK-permitted and SACK
+//! (RFC 2018).
+
+use core::fmt;
+use core::net::IpAddr;
+use core::ops::{BitAnd, BitOr, BitOrAssign, Not};
+
+use crate::checksum;
+use crate::ip::IpProtocol;
+use crate::{Error, Result, SeqNum};
+
+/// The length of a TCP header without options.
+pub const HEADER_LEN: usize = 20;
+/// The most option bytes a header can carry (data offset 15 × 4 − 20).
+pub const MAX_OPTIONS_LEN: usize = 40;
+/// The most SACK blocks one option can carry (RFC 2018 §3).
+pub const MAX_SACK_BLOCKS: usize = 4;
+
+mod field {
+    use core::ops::Range;
+    pub const SRC_PORT: Range<usize> = 0..2;
+    pub const DST_PORT: Range<usize> = 2..4;
+    pub const SEQ: Range<usize> = 4..8;
+    pub const ACK: Range<usize> = 8..12;
+    pub const FLAGS: Range<usize> = 12..14;
+    pub const WINDOW: Range<usize> = 14..16;
+    pub const CHECKSUM: Range<usize> = 16..18;
+    pub const URGENT: Range<usize> = 18..20;
+}
+
+mod kind {
+    pub const END: u8 = 0;
+    pub const NOP: u8 = 1;
+    pub const MSS: u8 = 2;
+    pub const WINDOW_SCALE: u8 = 3;
+    pub const SACK_PERMITTED: u8 = 4;
+    pub const SACK: u8 = 5;
+    pub const TIMESTAMPS: u8 = 8;
+}
+
+/// The nine TCP control bits (RFC 9293 §3.1, RFC 3168 for CWR/ECE, and the
+/// former NS bit that AccECN calls AE).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TcpFlags(u16);
+
+impl TcpFlags {
+    /// No flags.
+    pub const NONE: TcpFlags = TcpFlags(0);
+    /// No more data from sender.
+    pub const FIN: TcpFlags = TcpFlags(0x001);
+    /// Synchronize sequence numbers.
+    pub const SYN: TcpFlags = TcpFlags(0x002);
+    /// Reset the connection.
+    pub const RST: TcpFlags = TcpFlags(0x004);
+    /// Push function.
+    pub const PSH: TcpFlags = TcpFlags(0x008);
+    /// The acknowledgment field is significant.
+    pub const ACK: TcpFlags = TcpFlags(0x010);
+    /// The urgent pointer field is significant.
+    pub const URG: TcpFlags = TcpFlags(0x020);
+    /// ECN-Echo (RFC 3168).
+    pub const ECE: TcpFlags = TcpFlags(0x040);
+    /// Congestion Window Reduced (RFC 3168).
+    pub const CWR: TcpFlags = TcpFlags(0x080);
+    /// The bit once called NS (RFC 3540, historic), now AE in AccECN.
+    pub const AE: TcpFlags = TcpFlags(0x100);
+    const ALL: u16 = 0x1ff;
+
+    /// Flags from the low nine bits of `bits`; other bits are ignored.
+    pub const fn from_bits(bits: u16) -> TcpFlags {
+        TcpFlags(bits & Self::ALL)
+    }
+
+    /// The flags as the low nine bits of a `u16`.
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether any flag of `other` is set.
+    pub const fn intersects(self, other: TcpFlags) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether no flag is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// These flags with `other` set or cleared.
+    pub const fn with(self, other: TcpFlags, on: bool) -> TcpFlags {
+        if on {
+            TcpFlags(self.0 | other.0)
+        } else {
+            TcpFlags(self.0 & !other.0)
+        }
+    }
+
+    /// The flags named as tcpdump does, in one string of letters:
+    /// `S` SYN, `F` FIN, `R` RST, `P` PSH, `.` ACK, `U` URG, `E` ECE,
+    /// `W` CWR, `e` AE.
+    pub fn tcpdump(self) -> impl fmt::Display {
+        struct Letters(TcpFlags);
+        impl fmt::Display for Letters {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                const LETTERS: [(TcpFlags, char); 9] = [
+                    (TcpFlags::SYN, 'S'),
+                    (TcpFlags::FIN, 'F'),
+                    (TcpFlags::RST, 'R'),
+                    (TcpFlags::PSH, 'P'),
+                    (TcpFlags::URG, 'U'),
+                    (TcpFlags::ECE, 'E'),
+                    (TcpFlags::CWR, 'W'),
+                    (TcpFlags::AE, 'e'),
+                    (TcpFlags::ACK, '.'),
+                ];
+                for (flag, c) in LETTERS {
+                    if self.0.contains(flag) {
+                        fmt::Write::write_char(f, c)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+        Letters(self)
+    }
+}
+
+impl BitOr for TcpFlags {
+    type Output = TcpFlags;
+    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for TcpFlags {
+    fn bitor_assign(&mut self, rhs: TcpFlags) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl BitAnd for TcpFlags {
+    type Output = TcpFlags;
+    fn bitand(self, rhs: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 & rhs.0)
+    }
+}
+
+impl Not for TcpFlags {
+    type Output = TcpFlags;
+    fn not(self) -> TcpFlags {
+        TcpFlags(!self.0 & Self::ALL)
+    }
+}
+
+/// Names the flags as Wireshark does: `SYN, ACK`.
+impl fmt::Display for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(TcpFlags, &str); 9] = [
+            (TcpFlags::FIN, "FIN"),
+            (TcpFlags::SYN, "SYN"),
+            (TcpFlags::RST, "RST"),
+            (TcpFlags::PSH, "PSH"),
+            (TcpFlags::ACK, "ACK"),
+            (TcpFlags::URG, "URG"),
+            (TcpFlags::ECE, "ECE"),
+            (TcpFlags::CWR, "CWR"),
+            (TcpFlags::AE, "AE"),
+        ];
+        let mut first = true;
+        for (flag, name) in NAMES {
+            if self.contains(flag) {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TcpFlags({self})")
+    }
+}
+
+/// One SACK block: the peer holds `[start, end)` (RFC 2018 §3).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+pub struct SackBlock {
+    /// The first sequence number of the block.
+    pub start: SeqNum,
+    /// The sequence number just past the block.
+    pub end: SeqNum,
+}
+
+/// Up to four SACK blocks, in the order they appear in the option (the
+/// most recently changed first, RFC 2018 §4).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+pub struct SackBlocks {
+    blocks: [SackBlock; MAX_SACK_BLOCKS],
+    len: u8,
+}
+
+impl SackBlocks {
+    /// No blocks.
+    pub const EMPTY: SackBlocks = SackBlocks {
+        blocks: [SackBlock {
+            start: SeqNum(0),
+            end: SeqNum(0),
+        }; MAX_SACK_BLOCKS],
+        len: 0,
+    };
+
+    /// Blocks from a slice; `None` when it holds more than four.
+    pub fn from_slice(blocks: &[SackBlock]) -> Option<SackBlocks> {
+        let mut out = SackBlocks::EMPTY;
+        for &b in blocks {
+            if !out.push(b) {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    /// Appends a block; false when four are already held.
+    pub fn push(&mut self, block: SackBlock) -> bool {
+        match self.blocks.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = block;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Keeps only the first `n` blocks.
+    pub fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n.min(MAX_SACK_BLOCKS) as u8);
+    }
+
+    /// The blocks.
+    pub fn as_slice(&self) -> &[SackBlock] {
+        &self.blocks[..usize::from(self.len)]
+    }
+
+    /// How many blocks there are.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The timestamps option (RFC 7323 §3).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+pub struct Timestamps {
+    /// The sender's timestamp clock when it sent this segment (TSval).
+    pub tsval: u32,
+    /// The most recent TSval received from the peer (TSecr).
+    pub tsecr: u32,
+}
+
+/// One option as it appears in a header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TcpOption<'a> {
+    /// End of option list (kind 0).
+    EndOfList,
+    /// No-operation, used for alignment (kind 1).
+    NoOp,
+    /// Maximum segment size (kind 2).
+    Mss(u16),
+    /// Window scale shift count (kind 3), as sent; RFC 7323 §2.3 caps its
+    /// use at 14, which is the connection's concern.
+    WindowScale(u8),
+    /// SACK permitted (kind 4).
+    SackPermitted,
+    /// Selective acknowledgment blocks (kind 5).
+    Sack(SackBlocks),
+    /// Timestamps (kind 8).
+    Timestamps(Timestamps),
+    /// Any other option, skipped by its length.
+    Unknown {
+        /// The option kind.
+        kind: u8,
+        /// The option data after kind and length.
+        data: &'a [u8],
+    },
+}
+
+/// An iterator over the options of a header. It yields an error at the
+/// first malformed option and then stops.
+#[derive(Clone, Debug)]
+pub struct TcpOptionIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> TcpOptionIter<'a> {
+    /// Options from the raw option bytes of a header.
+    pub fn new(options: &'a [u8]) -> Self {
+        TcpOptionIter { rest: options }
+    }
+
+    fn next_option(&mut self) -> Result<Option<TcpOption<'a>>> {
+        let Some(&kind) = self.rest.first() else {
+            return Ok(None);
+        };
+        match kind {
+            kind::END => {
+                // The rest of the option space is padding (RFC 9293 §3.1).
+                self.rest = &[];
+                return Ok(Some(TcpOption::EndOfList));
+            }
+            kind::NOP => {
+                self.rest = &self.rest[1..];
+                return Ok(Some(TcpOption::NoOp));
+            }
+            _ => {}
+        }
+        let len = usize::from(*self.rest.get(1).ok_or(Error::Truncated)?);
+        // A length below 2 cannot even cover kind and length (RFC 9293
+        // §3.1, MUST-68: be prepared for an illegal option length).
+        if len < 2 {
+            return Err(Error::Malformed);
+        }
+        let data = self.rest.get(2..len).ok_or(Error::Truncated)?;
+        self.rest = &self.rest[len..];
+        let option = match kind {
+            kind::MSS => TcpOption::Mss(u16::from_be_bytes(fixed(data)?)),
+            kind::WINDOW_SCALE => TcpOption::WindowScale(u8::from_be_bytes(fixed(data)?)),
+            kind::SACK_PERMITTED => {
+                fixed::<0>(data)?;
+                TcpOption::SackPermitted
+            }
+            kind::TIMESTAMPS => {
+                let ts: [u8; 8] = fixed(data)?;
+                TcpOption::Timestamps(Timestamps {
+                    tsval: u32::from_be_bytes([ts[0], ts[1], ts[2], ts[3]]),
+                    tsecr: u32::from_be_bytes([ts[4], ts[5], ts[6], ts[7]]),
+                })
+            }
+            kind::SACK => {
+                if data.is_empty() || data.len() % 8 != 0 || data.len() > 8 * MAX_SACK_BLOCKS {
+                    return Err(Error::Malformed);
+                }
+                let mut blocks = SackBlocks::EMPTY;
+                for b in data.chunks_exact(8) {
+                    blocks.push(SackBlock {
+                        start: SeqNum(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+                        end: SeqNum(u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
+                    });
+                }
+                TcpOption::Sack(blocks)
+            }
+            _ => TcpOption::Unknown { kind, data },
+        };
+        Ok(Some(option))
+    }
+}
+
+/// The option data as an array of exactly `N` bytes, or `Malformed`.
+fn fixed<const N: usize>(data: &[u8]) -> Result<[u8; N]> {
+    data.try_into().map_err(|_| Error::Malformed)
+}
+
+impl<'a> Iterator for TcpOptionIter<'a> {
+    type Item = Result<TcpOption<'a>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_option() {
+            Ok(o) => o.map(Ok),
+            Err(e) => {
+                self.rest = &[];
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The options of a segment that TCP acts on, gathered from the option list.
+///
+/// When an option appears twice the last one wins. Unknown options are
+/// skipped when parsing and never emitted.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+pub struct TcpOptions {
+    /// Maximum segment size (only meaningful on a SYN).
+    pub mss: Option<u16>,
+    /// Window scale shift count (only meaningful on a SYN).
+    pub window_scale: Option<u8>,
+    /// SACK permitted (only meaningful on a SYN).
+    pub sack_permitted: bool,
+    /// Timestamps.
+    pub timestamps: Option<Timestamps>,
+    /// SACK blocks.
+    pub sack: SackBlocks,
+}
+
+impl TcpOptions {
+    /// Gathers the options from raw option bytes.
+    pub fn parse(options: &[u8]) -> Result<TcpOptions> {
+        let mut out = TcpOptions::default();
+        for option in TcpOptionIter::new(options) {
+            match option? {
+                TcpOption::Mss(v) => out.mss = Some(v),
+                TcpOption::WindowScale(v) => out.window_scale = Some(v),
+                TcpOption::SackPermitted => out.sack_permitted = true,
+                TcpOption::Timestamps(ts) => out.timestamps = Some(ts),
+                TcpOption::Sack(blocks) => out.sack = blocks,
+                TcpOption::EndOfList | TcpOption::NoOp | TcpOption::Unknown { .. } => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many bytes `emit` writes: always a multiple of four, possibly
+    /// more than [`MAX_OPTIONS_LEN`] (then `emit` fails).
+    pub fn len(&self) -> usize {
+        let mut n = 0;
+        if self.mss.is_some() {
+            n += 4;
+        }
+        // SACK-permitted and timestamps share one 12-byte word group when
+        // both are present, as Linux lays them out.
+        n += match (self.sack_permitted, self.timestamps.is_some()) {
+            (true, true) | (false, true) => 12,
+            (true, false) => 4,
+            (false, false) => 0,
+        };
+        if self.window_scale.is_some() {
+            n += 4;
+        }
+        if !self.sack.is_empty() {
+            n += 4 + 8 * self.sack.len();
+        }
+        n
+    }
+
+    /// Whether there are no options to emit.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the options in the layout Linux uses (MSS; SACK-permitted and
+    /// timestamps; NOP, window scale; NOP, NOP, SACK), padded with NOPs to
+    /// a multiple of four bytes. Returns the bytes written.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        let len = self.len();
+        if len > MAX_OPTIONS_LEN {
+            return Err(Error::NoSpace);
+        }
+        let out = buf.get_mut(..len).ok_or(Error::NoSpace)?;
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        if let Some(mss) = self.mss {
+            let [hi, lo] = mss.to_be_bytes();
+            put(&[kind::MSS, 4, hi, lo]);
+        }
+        match (self.sack_permitted, self.timestamps) {
+            (sack, Some(ts)) => {
+                if sack {
+                    put(&[kind::SACK_PERMITTED, 2]);
+                } else {
+                    put(&[kind::NOP, kind::NOP]);
+                }
+                put(&[kind::TIMESTAMPS, 10]);
+                put(&ts.tsval.to_be_bytes());
+                put(&ts.tsecr.to_be_bytes());
+            }
+            (true, None) => put(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]),
+            (false, None) => {}
+        }
+        if let Some(shift) = self.window_scale {
+            put(&[kind::NOP, kind::WINDOW_SCALE, 3, shift]);
+        }
+        if !self.sack.is_empty() {
+            put(&[
+                kind::NOP,
+                kind::NOP,
+                kind::SACK,
+                2 + 8 * self.sack.len() as u8,
+            ]);
+            for b in self.sack.as_slice() {
+                put(&b.start.0.to_be_bytes());
+                put(&b.end.0.to_be_bytes());
+            }
+        }
+        Ok(len)
+    }
+}
+
+/// A zero-copy view of a TCP segment (header, options and payload).
+#[derive(Debug, Clone)]
+pub struct TcpPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> TcpPacket<T> {
+    /// Wraps a buffer without checking it; accessors may then panic on a
+    /// short buffer. Use [`TcpPacket::new_checked`] for untrusted bytes.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        TcpPacket { buffer }
+    }
+
+    /// Wraps a buffer holding exactly one segment, checking that the fixed
+    /// header is present, the data offset is at least 5 and the header it
+    /// announces fits in the buffer.
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        let packet = TcpPacket { buffer };
+        packet.check_len()?;
+        Ok(packet)
+    }
+
+    /// Checks the lengths that make every accessor safe.
+    pub fn check_len(&self) -> Result<()> {
+        let len = self.buffer.as_ref().len();
+        if len < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let header_len = self.header_len();
+        if header_len < HEADER_LEN {
+            return Err(Error::Malformed);
+        }
+        if header_len > len {
+            return Err(Error::Truncated);
+        }
+        Ok(())
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn get_u16(&self, range: core::ops::Range<usize>) -> u16 {
+        let b = &self.buffer.as_ref()[range];
+        u16::from_be_bytes([b[0], b[1]])
+    }
+
+    fn get_u32(&self, range: core::ops::Range<usize>) -> u32 {
+        let b = &self.buffer.as_ref()[range];
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    }
+
+    /// The source port.
+    pub fn src_port(&self) -> u16 {
+        self.get_u16(field::SRC_PORT)
+    }
+
+    /// The destination port.
+    pub fn dst_port(&self) -> u16 {
+        self.get_u16(field::DST_PORT)
+    }
+
+    /// The sequence number.
+    pub fn seq_number(&self) -> SeqNum {
+        SeqNum(self.get_u32(field::SEQ))
+    }
+
+    /// The acknowledgment number (meaningful only with ACK set).
+    pub fn ack_number(&self) -> SeqNum {
+        SeqNum(self.get_u32(field::ACK))
+    }
+
+    /// The header length in bytes (data offset × 4).
+    pub fn header_len(&self) -> usize {
+        usize::from(self.buffer.as_ref()[field::FLAGS.start] >> 4) * 4
+    }
+
+    /// The control bits.
+    pub fn flags(&self) -> TcpFlags {
+        TcpFlags::from_bits(self.get_u16(field::FLAGS))
+    }
+
+    /// The three reserved bits between data offset and AE (must be zero
+    /// when sent, ignored when received: RFC 9293 §3.1).
+    pub fn reserved(&self) -> u8 {
+        (self.buffer.as_ref()[field::FLAGS.start] >> 1) & 0x7
+    }
+
+    /// The raw window field (not scaled).
+    pub fn window_len(&self) -> u16 {
+        self.get_u16(field::WINDOW)
+    }
+
+    /// The checksum field.
+    pub fn checksum(&self) -> u16 {
+        self.get_u16(field::CHECKSUM)
+    }
+
+    /// The urgent pointer.
+    pub fn urgent_at(&self) -> u16 {
+        self.get_u16(field::URGENT)
+    }
+
+    /// The raw option bytes.
+    pub fn options(&self) -> &[u8] {
+        &self.buffer.as_ref()[HEADER_LEN..self.header_len()]
+    }
+
+    /// The payload: everything after the header.
+    pub fn payload(&self) -> &[u8] {
+        &self.buffer.as_ref()[self.header_len()..]
+    }
+
+    /// The sum over the whole segment and the pseudo-header; `None` when
+    /// the addresses are of different families or the segment is too long
+    /// for an IPv4 length.
+    fn sum(&self, src: &IpAddr, dst: &IpAddr) -> Option<checksum::Checksum> {
+        let data = self.buffer.as_ref();
+        let len = u32::try_from(data.len()).ok()?;
+        let mut sum = checksum::pseudo_header(src, dst, IpProtocol::TCP.0, len)?;
+        sum.add_bytes(data);
+        Some(sum)
+    }
+
+    /// Whether the checksum verifies for these pseudo-header addresses.
+    pub fn verify_checksum(&self, src: &IpAddr, dst: &IpAddr) -> bool {
+        self.sum(src, dst).is_some_and(|s| s.fold() == 0xffff)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
+    fn set_u16(&mut self, range: core::ops::Range<usize>, v: u16) {
+        self.buffer.as_mut()[range].copy_from_slice(&v.to_be_bytes());
+    }
+
+    fn set_u32(&mut self, range: core::ops::Range<usize>, v: u32) {
+        self.buffer.as_mut()[range].copy_from_slice(&v.to_be_bytes());
+    }
+
+    /// Sets the source port.
+    pub fn set_src_port(&mut self, v: u16) {
+        self.set_u16(field::SRC_PORT, v)
+    }
+
+    /// Sets the destination port.
+    pub fn set_dst_port(&mut self, v: u16) {
+        self.set_u16(field::DST_PORT, v)
+    }
+
+    /// Sets the sequence number.
+    pub fn set_seq_number(&mut self, v: SeqNum) {
+        self.set_u32(field::SEQ, v.0)
+    }
+
+    /// Sets the acknowledgment number.
+    pub fn set_ack_number(&mut self, v: SeqNum) {
+        self.set_u32(field::ACK, v.0)
+    }
+
+    /// Sets the data offset from a header length (a multiple of 4 from 20
+    /// to 60) and the control bits; the reserved bits are cleared.
+    pub fn set_header_len_and_flags(&mut self, header_len: usize, flags: TcpFlags) {
+        let offset = (header_len / 4) as u16 & 0xf;
+        self.set_u16(field::FLAGS, (offset << 12) | flags.bits());
+    }
+
+    /// Sets the window field.
+    pub fn set_window_len(&mut self, v: u16) {
+        self.set_u16(field::WINDOW, v)
+    }
+
+    /// Sets the checksum field.
+    pub fn set_checksum(&mut self, v: u16) {
+        self.set_u16(field::CHECKSUM, v)
+    }
+
+    /// Sets the urgent pointer.
+    pub fn set_urgent_at(&mut self, v: u16) {
+        self.set_u16(field::URGENT, v)
+    }
+
+    /// The payload, writable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let start = self.header_len();
+        &mut self.buffer.as_mut()[start..]
+    }
+
+    /// Computes and writes the checksum over the whole buffer (header,
+    /// options and payload) with this pseudo-header. Fails with
+    /// `Malformed` when the addresses are of different families.
+    pub fn fill_checksum(&mut self, src: &IpAddr, dst: &IpAddr) -> Result<()> {
+        self.set_checksum(0);
+        let sum = self.sum(src, dst).ok_or(Error::Malformed)?;
+        self.set_checksum(sum.finish());
+        Ok(())
+    }
+}
+
+/// A TCP segment's meaning: header fields, gathered options and payload.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TcpRepr<'a> {
+    /// The source port.
+    pub src_port: u16,
+    /// The destination port.
+    pub dst_port: u16,
+    /// The sequence number of the first octet (or of the SYN).
+    pub seq: SeqNum,
+    /// The acknowledgment number; significant only with [`TcpFlags::ACK`].
+    pub ack: SeqNum,
+    /// The control bits.
+    pub flags: TcpFlags,
+    /// The raw window field, before scaling.
+    pub window: u16,
+    /// The urgent pointer; significant only with [`TcpFlags::URG`].
+    pub urgent: u16,
+    /// The options TCP acts on.
+    pub options: TcpOptions,
+    /// The data.
+    pub payload: &'a [u8],
+}
+
+impl<'a> TcpRepr<'a> {
+    /// Parses a checked segment. With `verify_checksum`, a wrong checksum
+    /// is `BadChecksum`; the addresses give the pseudo-header.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(
+        packet: &TcpPacket<&'a T>,
+        src: &IpAddr,
+        dst: &IpAddr,
+        verify_checksum: bool,
+    ) -> Result<TcpRepr<'a>> {
+        packet.check_len()?;
+        if verify_checksum && !packet.verify_checksum(src, dst) {
+            return Err(Error::BadChecksum);
+        }
+        let buf: &'a [u8] = packet.buffer.as_ref();
+        let header_len = packet.header_len();
+        Ok(TcpRepr {
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            seq: packet.seq_number(),
+            ack: packet.ack_number(),
+            flags: packet.flags(),
+            window: packet.window_len(),
+            urgent: packet.urgent_at(),
+            options: TcpOptions::parse(&buf[HEADER_LEN..header_len])?,
+            payload: &buf[header_len..],
+        })
+    }
+
+    /// Parses raw segment bytes (a shorthand for `new_checked` + `parse`).
+    pub fn parse_bytes(
+        bytes: &'a [u8],
+        src: &IpAddr,
+        dst: &IpAddr,
+        verify_checksum: bool,
+    ) -> Result<TcpRepr<'a>> {
+        TcpRepr::parse(&TcpPacket::new_checked(bytes)?, src, dst, verify_checksum)
+    }
+
+    /// The header length, options included.
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + self.options.len()
+    }
+
+    /// The whole segment's length: header, options and payload.
+    pub fn buffer_len(&self) -> usize {
+        self.header_len() + self.payload.len()
+    }
+
+    /// The sequence space the segment occupies (RFC 9293 §3.4 SEG.LEN):
+    /// its data, plus one for SYN and one for FIN.
+    pub fn seq_len(&self) -> u32 {
+        self.payload.len() as u32
+            + u32::from(self.flags.contains(TcpFlags::SYN))
+            + u32::from(self.flags.contains(TcpFlags::FIN))
+    }
+
+    /// Writes the header and options (with a zero checksum) at the start of
+    /// `buf`, for a segment of `payload_len` bytes of data that the caller
+    /// will place after it (for data that is not one contiguous slice).
+    /// Returns the header length. Finish with [`TcpPacket::fill_checksum`]
+    /// over the whole segment.
+    pub fn emit_header(&self, buf: &mut [u8]) -> Result<usize> {
+        let header_len = self.header_len();
+        if header_len > HEADER_LEN + MAX_OPTIONS_LEN {
+            return Err(Error::NoSpace);
+        }
+        let header = buf.get_mut(..header_len).ok_or(Error::NoSpace)?;
+        self.options.emit(&mut header[HEADER_LEN..])?;
+        let mut packet = TcpPacket::new_unchecked(header);
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        packet.set_seq_number(self.seq);
+        packet.set_ack_number(if self.flags.contains(TcpFlags::ACK) {
+            self.ack
+        } else {
+            // RFC 9293 §3.1: without ACK the field is not significant;
+            // send zero rather than stale state.
+            SeqNum(0)
+        });
+        packet.set_header_len_and_flags(header_len, self.flags);
+        packet.set_window_len(self.window);
+        packet.set_checksum(0);
+        packet.set_urgent_at(self.urgent);
+        Ok(header_len)
+    }
+
+    /// Writes the whole segment (header, options, payload) into `buf` with
+    /// its checksum for this pseudo-header. Returns the segment length.
+    pub fn emit(&self, buf: &mut [u8], src: &IpAddr, dst: &IpAddr) -> Result<usize> {
+        let len = self.buffer_len();
+        let out = buf.get_mut(..len).ok_or(Error::NoSpace)?;
+        let header_len = self.emit_header(out)?;
+        out[header_len..].copy_from_slice(self.payload);
+        TcpPacket::new_unchecked(out).fill_checksum(src, dst)?;
+        Ok(len)
+    }
+}
+
+/// One line in the style of tcpdump: ports, flags, seq, ack, window,
+/// options and length.
+impl fmt::Display for TcpRepr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} > {} [{}] seq {}",
+            self.src_port,
+            self.dst_port,
+            self.flags.tcpdump(),
+            self.seq
+        )?;
+        if self.flags.contains(TcpFlags::ACK) {
+            write!(f, " ack {}", self.ack)?;
+        }
+        write!(f, " win {}", self.window)?;
+        let o = &self.options;
+        if !o.is_empty() {
+            f.write_str(" <")?;
+            let mut sep = "";
+            let mut item = |f: &mut fmt::Formatter<'_>, args: fmt::Arguments<'_>| {
+                let r = write!(f, "{sep}{args}");
+                sep = ",";
+                r
+            };
+            if let Some(mss) = o.mss {
+                item(f, format_args!("mss {mss}"))?;
+            }
+            if o.sack_permitted {
+                item(f, format_args!("sackOK"))?;
+            }
+            if let Some(ts) = o.timestamps {
+                item(f, format_args!("TS val {} ecr {}", ts.tsval, ts.tsecr))?;
+            }
+            if let Some(ws) = o.window_scale {
+                item(f, format_args!("wscale {ws}"))?;
+            }
+            if !o.sack.is_empty() {
+                item(f, format_args!("sack {}", o.sack.len()))?;
+                for b in o.sack.as_slice() {
+                    write!(f, " {{{}:{}}}", b.start, b.end)?;
+                }
+            }
+            f.write_str(">")?;
+        }
+        write!(f, " length {}", self.payload.len())
+    }
+}
+
+#[cfg(test)]
+mod tests;
