@@ -273,7 +273,10 @@ mod tests {
         let old16 = u16::from_be_bytes([data[2], data[3]]);
         data[2..4].copy_from_slice(&0x1234u16.to_be_bytes());
         let after = checksum(&data);
-        assert_eq!(update_u16(update_u32(before, old, new), old16, 0x1234), after);
+        assert_eq!(
+            update_u16(update_u32(before, old, new), old16, 0x1234),
+            after
+        );
     }
 
     #[test]

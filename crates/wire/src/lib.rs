@@ -18,6 +18,7 @@
 #[cfg(test)]
 extern crate std;
 
+mod bytes;
 pub mod checksum;
 mod error;
 pub mod icmpv4;
