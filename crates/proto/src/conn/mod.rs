@@ -1,0 +1,608 @@
+//! One TCP connection (the TCB) as a sans-IO state machine.
+//!
+//! A [`Connection`] is driven by four kinds of calls:
+//! - the user calls of RFC 9293 §3.9: [`Connection::connect`] /
+//!   [`Connection::listen`] (OPEN), [`send`](Connection::send),
+//!   [`recv`](Connection::recv), [`shutdown`](Connection::shutdown) and
+//!   [`close`](Connection::close) (CLOSE), [`abort`](Connection::abort),
+//!   [`status`](Connection::status);
+//! - [`handle_segment`](Connection::handle_segment): a segment arrived;
+//! - [`handle_timeout`](Connection::handle_timeout): the deadline from
+//!   [`poll_timeout`](Connection::poll_timeout) passed;
+//! - [`poll_transmit`](Connection::poll_transmit) and
+//!   [`poll_event`](Connection::poll_event): what to send, what happened.
+//!
+//! Time is always passed in. Each concern has its file: `input` (segment
+//! arrival, §3.10.7), `output` (what to send), `send` and `recv` (the two
+//! sequence spaces), `options`, `rtt`, `recovery`, `congestion`,
+//! `timers`.
+
+pub mod config;
+pub mod congestion;
+pub mod event;
+mod input;
+mod options;
+mod output;
+mod recovery;
+mod recv;
+pub mod rtt;
+mod send;
+pub mod state;
+mod timers;
+
+use alloc::collections::VecDeque;
+use core::fmt;
+use core::time::Duration;
+
+use wire::tcp::{TcpFlags, TcpOptions};
+use wire::{Instant, SeqNum};
+
+use congestion::{Congestion, Controller};
+use options::Negotiated;
+use recovery::Recovery;
+use recv::RecvState;
+use rtt::RttEstimator;
+use send::SendState;
+use timers::Timers;
+
+pub use config::{Config, Keepalive};
+pub use event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
+pub use input::reset_for;
+pub use output::Segment;
+pub use state::State;
+
+/// Errors of the user calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// Nothing to read yet, or no room to queue data: try again later.
+    WouldBlock,
+    /// The call does not fit the state (sending before opening, after
+    /// shutdown, opening twice, …).
+    InvalidState,
+    /// The connection ended; the reason says how.
+    Closed(CloseReason),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::WouldBlock => f.write_str("operation would block"),
+            Error::InvalidState => f.write_str("invalid connection state for this call"),
+            Error::Closed(reason) => f.write_str(reason.describe()),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// A snapshot of a connection, like RFC 9293 §3.9.1.7 STATUS or Linux's
+/// `tcp_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// The state.
+    pub state: State,
+    /// The local port.
+    pub local_port: u16,
+    /// The remote port.
+    pub remote_port: u16,
+    /// SND.UNA.
+    pub snd_una: SeqNum,
+    /// SND.NXT.
+    pub snd_nxt: SeqNum,
+    /// SND.WND (scaled).
+    pub snd_wnd: u32,
+    /// RCV.NXT.
+    pub rcv_nxt: SeqNum,
+    /// RCV.WND.
+    pub rcv_wnd: u32,
+    /// The effective send MSS.
+    pub mss: u32,
+    /// The congestion window, bytes.
+    pub cwnd: u32,
+    /// The slow-start threshold, bytes.
+    pub ssthresh: u32,
+    /// The smoothed RTT, once measured.
+    pub srtt: Option<Duration>,
+    /// The RTT variation.
+    pub rttvar: Duration,
+    /// The current retransmission timeout.
+    pub rto: Duration,
+    /// Bytes of sequence space in flight.
+    pub bytes_in_flight: u32,
+    /// Bytes queued to send (unacknowledged included).
+    pub send_queue: usize,
+    /// Bytes readable.
+    pub recv_queue: usize,
+    /// Whether window scaling, SACK and timestamps are in use.
+    pub wscale: Option<(u8, u8)>,
+    /// SACK in use.
+    pub sack: bool,
+    /// Timestamps in use.
+    pub timestamps: bool,
+    /// Counters.
+    pub stats: Stats,
+}
+
+/// Counters over the connection's life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Segments sent.
+    pub segs_out: u64,
+    /// Segments received.
+    pub segs_in: u64,
+    /// Data bytes sent, retransmissions included.
+    pub bytes_out: u64,
+    /// Data bytes delivered in order.
+    pub bytes_in: u64,
+    /// Segments retransmitted after a timeout.
+    pub rto_retransmits: u64,
+    /// Segments retransmitted on duplicate ACKs.
+    pub fast_retransmits: u64,
+    /// Retransmission timeouts.
+    pub timeouts: u64,
+    /// Duplicate ACKs received.
+    pub dupacks_in: u64,
+    /// Challenge ACKs sent (RFC 5961).
+    pub challenge_acks: u64,
+    /// Segments dropped as unacceptable.
+    pub unacceptable_in: u64,
+    /// Window probes sent.
+    pub window_probes: u64,
+    /// The largest congestion window reached.
+    pub max_cwnd: u32,
+}
+
+/// What is owed to the peer besides data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Pending {
+    /// An ACK, now, and why.
+    ack: Option<SendReason>,
+    /// A RST answering a segment (RFC 9293 §3.10.7): seq, ack, flags.
+    rst: Option<(SeqNum, SeqNum, TcpFlags)>,
+    /// A window probe is due.
+    probe: bool,
+    /// A keep-alive probe is due.
+    keepalive: bool,
+}
+
+/// Rate limit for challenge ACKs (RFC 5961 §7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ChallengeLimit {
+    window_start: Instant,
+    sent: u32,
+}
+
+/// One TCP connection. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    state: State,
+    local_port: u16,
+    remote_port: u16,
+    /// Opened by a passive OPEN: a RST in SYN-RECEIVED returns to LISTEN
+    /// (RFC 9293 §3.10.7.4).
+    passive: bool,
+    /// The application called `close`: it reads no more (RFC 1122
+    /// §4.2.2.13).
+    user_closed: bool,
+    snd: SendState,
+    rcv: RecvState,
+    opts: Negotiated,
+    timers: Timers,
+    rtt: RttEstimator,
+    /// A segment being timed without timestamps: (seq just past it, sent
+    /// at). Karn's rule: never a retransmitted one.
+    rtt_probe: Option<(SeqNum, Instant)>,
+    cc: Congestion,
+    recovery: Recovery,
+    pending: Pending,
+    challenge: ChallengeLimit,
+    /// Consecutive retransmission timeouts of the same data.
+    retries: u32,
+    /// When the oldest unacknowledged data was first sent, for the user
+    /// timeout.
+    unacked_since: Option<Instant>,
+    /// Keep-alive probes sent without an answer.
+    keepalive_probes: u32,
+    /// The last time anything was received.
+    last_recv: Instant,
+    /// The last time data was sent, for restart after idle (RFC 5681 §4.1).
+    last_send: Instant,
+    events: VecDeque<Event>,
+    close_reason: Option<CloseReason>,
+    readable_signalled: bool,
+    writable_wanted: bool,
+    stats: Stats,
+}
+
+impl Connection {
+    fn new(config: Config, local_port: u16, remote_port: u16, iss: SeqNum, now: Instant) -> Self {
+        let mut rtt = RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto);
+        rtt.reset_backoff();
+        let mut snd = SendState::new(iss, config.send_buffer);
+        snd.mss = u32::from(config.default_peer_mss);
+        let cc = Congestion::new(config.congestion, snd.mss);
+        // The timestamp offset is derived from the ISS, which the endpoint
+        // already chose unpredictably (RFC 6528), so no extra secret is
+        // needed for RFC 7323 §5.4's per-connection offset.
+        let ts_offset = iss.0.rotate_left(16) ^ 0x5bd1_e995;
+        Connection {
+            opts: Negotiated::new(&config, ts_offset),
+            rcv: RecvState::new(config.recv_buffer),
+            config,
+            state: State::Closed,
+            local_port,
+            remote_port,
+            passive: false,
+            user_closed: false,
+            snd,
+            timers: Timers::default(),
+            rtt,
+            rtt_probe: None,
+            cc,
+            recovery: Recovery::new(iss),
+            pending: Pending::default(),
+            challenge: ChallengeLimit::default(),
+            retries: 0,
+            unacked_since: None,
+            keepalive_probes: 0,
+            last_recv: now,
+            last_send: now,
+            events: VecDeque::new(),
+            close_reason: None,
+            readable_signalled: false,
+            writable_wanted: false,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Active OPEN (RFC 9293 §3.10.1): a connection in SYN-SENT whose SYN,
+    /// with sequence number `iss`, goes out at the next `poll_transmit`.
+    pub fn connect(
+        config: Config,
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNum,
+        now: Instant,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, remote_port, iss, now);
+        c.set_state(State::SynSent, Cause::ActiveOpen);
+        c
+    }
+
+    /// Passive OPEN (RFC 9293 §3.10.1): a connection in LISTEN on
+    /// `local_port` that will answer the first SYN with a SYN-ACK whose
+    /// sequence number is `iss`.
+    pub fn listen(config: Config, local_port: u16, iss: SeqNum, now: Instant) -> Connection {
+        let mut c = Connection::new(config, local_port, 0, iss, now);
+        c.passive = true;
+        c.set_state(State::Listen, Cause::PassiveOpen);
+        c
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The local port.
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// The remote port (0 while listening).
+    pub fn remote_port(&self) -> u16 {
+        self.remote_port
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Why the connection ended, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    /// Whether the connection is over (CLOSED after having been open) and
+    /// its handle can be dropped.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// SEND (RFC 9293 §3.10.2): queues as much of `data` as the send
+    /// buffer takes. Data queued before the handshake completes is sent
+    /// after it.
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if let Some(reason) = self.close_reason {
+            return Err(Error::Closed(reason));
+        }
+        if !self.state.can_send() || self.snd.fin_queued {
+            return Err(Error::InvalidState);
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let n = self.snd.buf.write(data);
+        if n == 0 {
+            self.writable_wanted = true;
+            return Err(Error::WouldBlock);
+        }
+        if n < data.len() {
+            self.writable_wanted = true;
+        }
+        Ok(n)
+    }
+
+    /// Room in the send buffer.
+    pub fn send_capacity(&self) -> usize {
+        if self.state.can_send() && !self.snd.fin_queued {
+            self.snd.buf.free()
+        } else {
+            0
+        }
+    }
+
+    /// Bytes queued and not yet acknowledged.
+    pub fn send_queue(&self) -> usize {
+        self.snd.buf.len()
+    }
+
+    /// RECEIVE (RFC 9293 §3.10.3): reads in-order data. `Ok(0)` (with a
+    /// non-empty `out`) means the peer closed its side and everything was
+    /// read; `WouldBlock` means no data yet.
+    pub fn recv(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        let n = self.rcv.read(out);
+        if n > 0 {
+            self.readable_signalled = false;
+            if self.rcv.window_update_due(self.rcv_mss()) && self.state.accepts_data() {
+                self.pending.ack.get_or_insert(SendReason::WindowUpdate);
+            }
+            return Ok(n);
+        }
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.rcv.fin_done {
+            return Ok(0);
+        }
+        match self.close_reason {
+            Some(CloseReason::Normal) => Ok(0),
+            Some(reason) => Err(Error::Closed(reason)),
+            None if self.state == State::Listen || self.state == State::Closed => {
+                Err(Error::InvalidState)
+            }
+            None => Err(Error::WouldBlock),
+        }
+    }
+
+    /// Bytes ready to read.
+    pub fn recv_queue(&self) -> usize {
+        self.rcv.buf.len()
+    }
+
+    /// Whether the peer's FIN has been received and all data before it
+    /// read.
+    pub fn at_eof(&self) -> bool {
+        self.rcv.fin_done && self.rcv.buf.is_empty()
+    }
+
+    /// Closes the sending side (half-close, RFC 9293 §3.10.4 CLOSE): a FIN
+    /// follows the queued data, and data keeps arriving until the peer
+    /// closes too.
+    pub fn shutdown(&mut self, now: Instant) -> Result<(), Error> {
+        let _ = now;
+        match self.state {
+            State::Listen | State::SynSent => {
+                // Nothing was synchronized: delete the TCB.
+                self.finish(CloseReason::Normal, Cause::Close);
+                Ok(())
+            }
+            State::SynReceived | State::Established => {
+                self.snd.fin_queued = true;
+                self.set_state(State::FinWait1, Cause::Close);
+                Ok(())
+            }
+            State::CloseWait => {
+                self.snd.fin_queued = true;
+                self.set_state(State::LastAck, Cause::Close);
+                Ok(())
+            }
+            State::FinWait1
+            | State::FinWait2
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait => Ok(()),
+            State::Closed => match self.close_reason {
+                Some(reason) if reason != CloseReason::Normal => Err(Error::Closed(reason)),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// CLOSE (RFC 9293 §3.10.4) of both directions: like `shutdown`, and
+    /// the application reads no more. Unread data, or data that arrives
+    /// later, resets the connection (RFC 1122 §4.2.2.13).
+    pub fn close(&mut self, now: Instant) {
+        if !self.rcv.buf.is_empty() && self.state.is_synchronized() {
+            self.abort_with(CloseReason::Aborted, Cause::DataAfterClose);
+            return;
+        }
+        self.user_closed = true;
+        let _ = self.shutdown(now);
+        if self.state == State::FinWait2 {
+            self.arm_fin_wait_2(now);
+        }
+    }
+
+    /// ABORT (RFC 9293 §3.10.5): a RST goes to the peer in the states
+    /// that have one, queues are dropped, the connection is CLOSED.
+    pub fn abort(&mut self) {
+        self.abort_with(CloseReason::Aborted, Cause::Abort);
+    }
+
+    fn abort_with(&mut self, reason: CloseReason, cause: Cause) {
+        match self.state {
+            State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait => {
+                // <SEQ=SND.NXT><CTL=RST>
+                self.pending.rst = Some((self.snd.nxt, SeqNum(0), TcpFlags::RST));
+            }
+            _ => {}
+        }
+        self.finish(reason, cause);
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on.
+    pub fn set_nodelay(&mut self, nodelay: bool) {
+        self.config.nodelay = nodelay;
+    }
+
+    /// STATUS (RFC 9293 §3.10.6).
+    pub fn status(&self) -> Status {
+        Status {
+            state: self.state,
+            local_port: self.local_port,
+            remote_port: self.remote_port,
+            snd_una: self.snd.una,
+            snd_nxt: self.snd.nxt,
+            snd_wnd: self.snd.wnd,
+            rcv_nxt: self.rcv.nxt,
+            rcv_wnd: self.rcv.window(),
+            mss: self.snd.mss,
+            cwnd: self.cc.cwnd(),
+            ssthresh: self.cc.ssthresh(),
+            srtt: self.rtt.srtt(),
+            rttvar: self.rtt.rttvar(),
+            rto: self.rtt.rto(),
+            bytes_in_flight: self.snd.in_flight(),
+            send_queue: self.snd.buf.len(),
+            recv_queue: self.rcv.buf.len(),
+            wscale: (self.opts.snd_wscale > 0 || self.opts.rcv_wscale > 0)
+                .then_some((self.opts.snd_wscale, self.opts.rcv_wscale)),
+            sack: self.opts.sack,
+            timestamps: self.opts.timestamps,
+            stats: self.stats,
+        }
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The MSS we announced, the unit of "full-sized segment" on receive.
+    fn rcv_mss(&self) -> u32 {
+        u32::from(self.config.mss)
+    }
+
+    fn set_state(&mut self, to: State, cause: Cause) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        self.state = to;
+        self.events
+            .push_back(Event::StateChanged { from, to, cause });
+        if to == State::Established && matches!(from, State::SynSent | State::SynReceived) {
+            self.events.push_back(Event::Connected);
+            self.signal_writable();
+        }
+    }
+
+    /// Enters CLOSED for good, reporting why.
+    fn finish(&mut self, reason: CloseReason, cause: Cause) {
+        self.timers.clear();
+        self.pending.ack = None;
+        self.pending.probe = false;
+        self.pending.keepalive = false;
+        self.snd.buf.clear();
+        self.snd.buf.release();
+        if reason != CloseReason::Normal {
+            // An error discards what was not read (RFC 9293 §3.10.7.4:
+            // "all segment queues should be flushed").
+            self.rcv.buf.clear();
+            self.rcv.buf.release();
+        }
+        self.rcv.ooo.clear();
+        self.set_state(State::Closed, cause);
+        if self.close_reason.is_none() {
+            self.close_reason = Some(reason);
+            self.events.push_back(Event::Closed(reason));
+            // Readers and writers waiting must learn of it.
+            self.events.push_back(Event::Readable);
+        }
+    }
+
+    fn signal_readable(&mut self) {
+        if !self.readable_signalled {
+            self.readable_signalled = true;
+            self.events.push_back(Event::Readable);
+        }
+    }
+
+    fn signal_writable(&mut self) {
+        self.writable_wanted = false;
+        self.events.push_back(Event::Writable);
+    }
+
+    fn arm_fin_wait_2(&mut self, now: Instant) {
+        if let Some(t) = self.config.fin_wait_2_timeout {
+            self.timers.fin_wait_2 = Some(now + t);
+        }
+    }
+
+    fn enter_time_wait(&mut self, now: Instant, cause: Cause) {
+        self.timers.clear();
+        self.timers.time_wait = Some(now + 2 * self.config.msl);
+        self.set_state(State::TimeWait, cause);
+    }
+
+    /// The options we put on a non-SYN segment.
+    fn segment_options(&self, now: Instant, with_sack: bool) -> TcpOptions {
+        let mut o = TcpOptions {
+            timestamps: self.opts.ts_option(now),
+            ..TcpOptions::default()
+        };
+        if with_sack && self.opts.sack && !self.rcv.ooo.is_empty() {
+            // RFC 2018 §3: three blocks fit beside timestamps, four without.
+            let max = if self.opts.timestamps { 3 } else { 4 };
+            o.sack = self.rcv.sack_blocks(max);
+        }
+        o
+    }
+
+    /// Sets the effective send MSS from the peer's MSS and ours
+    /// (RFC 9293 §3.7.1), leaving room for per-segment options.
+    fn settle_mss(&mut self) {
+        let mss = u32::from(self.opts.peer_mss.min(self.config.mss))
+            .saturating_sub(self.opts.per_segment_option_len())
+            .max(32);
+        self.snd.mss = mss;
+        self.cc.set_mss(mss);
+    }
+
+    /// Sends a challenge ACK unless the rate limit is spent (RFC 5961 §7).
+    fn challenge_ack(&mut self, now: Instant) {
+        if now.saturating_since(self.challenge.window_start) >= Duration::from_secs(1) {
+            self.challenge = ChallengeLimit {
+                window_start: now,
+                sent: 0,
+            };
+        }
+        if self.challenge.sent < self.config.challenge_ack_limit {
+            self.challenge.sent += 1;
+            self.stats.challenge_acks += 1;
+            self.pending.ack = Some(SendReason::ChallengeAck);
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! What to send next: SYN and SYN-ACK, data (new or resent), FIN, window
+//! probes, keep-alives, ACKs and RSTs, one segment per call; and the
+//! timers that make something due.
+
+use core::net::IpAddr;
+
+use wire::tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+use wire::{Instant, SeqNum};
+
+use super::congestion::Controller;
+use super::event::{Cause, CloseReason, Event, SegmentInfo, SendReason};
+use super::state::State;
+use super::timers::Timer;
+use super::Connection;
+
+/// A segment to send. Its data, if any, stays in the connection's send
+/// buffer: fetch it with [`Connection::payload`] or write the whole
+/// segment with [`Connection::emit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// The source port.
+    pub src_port: u16,
+    /// The destination port.
+    pub dst_port: u16,
+    /// The sequence number.
+    pub seq: SeqNum,
+    /// The acknowledgment number (meaningful with ACK).
+    pub ack: SeqNum,
+    /// The control bits.
+    pub flags: TcpFlags,
+    /// The window field.
+    pub window: u16,
+    /// The options.
+    pub options: TcpOptions,
+    /// The number of data bytes.
+    pub payload_len: u32,
+    /// Why it is sent.
+    pub reason: SendReason,
+}
+
+impl Segment {
+    /// The sequence space it occupies (data, SYN, FIN).
+    pub fn seq_len(&self) -> u32 {
+        self.payload_len
+            + u32::from(self.flags.contains(TcpFlags::SYN))
+            + u32::from(self.flags.contains(TcpFlags::FIN))
+    }
+
+    /// The segment as a [`TcpRepr`] carrying `payload`.
+    pub fn repr<'a>(&self, payload: &'a [u8]) -> TcpRepr<'a> {
+        TcpRepr {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: 0,
+            options: self.options,
+            payload,
+        }
+    }
+
+    /// The header as a trace shows it.
+    pub fn info(&self) -> SegmentInfo {
+        SegmentInfo {
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            options: self.options,
+            len: self.payload_len,
+        }
+    }
+}
+
+impl Connection {
+    /// The data of a segment from [`poll_transmit`](Self::poll_transmit),
+    /// as up to two slices of the send buffer.
+    pub fn payload(&self, seg: &Segment) -> (&[u8], &[u8]) {
+        let start = seg.seq + u32::from(seg.flags.contains(TcpFlags::SYN));
+        let offset = start.since(self.snd.buf_seq) as usize;
+        self.snd.buf.peek(offset, seg.payload_len as usize)
+    }
+
+    /// Writes `seg` as a complete TCP segment (header, options, data and
+    /// checksum for the pseudo-header of `src` and `dst`) into `buf`.
+    /// Returns its length.
+    pub fn emit(
+        &self,
+        seg: &Segment,
+        buf: &mut [u8],
+        src: &IpAddr,
+        dst: &IpAddr,
+    ) -> wire::Result<usize> {
+        let (a, b) = self.payload(seg);
+        let repr = seg.repr(&[]);
+        let header_len = repr.header_len();
+        let len = header_len + a.len() + b.len();
+        let out = buf.get_mut(..len).ok_or(wire::Error::NoSpace)?;
+        repr.emit_header(out)?;
+        out[header_len..header_len + a.len()].copy_from_slice(a);
+        out[header_len + a.len()..].copy_from_slice(b);
+        TcpPacket::new_unchecked(out).fill_checksum(src, dst)?;
+        Ok(len)
+    }
+
+    /// The next segment to send, if any. Call until `None` after every
+    /// other call.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Segment> {
+        let seg = self.next_segment(now)?;
+        self.stats.segs_out += 1;
+        if self.config.trace_segments {
+            self.events.push_back(Event::SegmentSent {
+                info: seg.info(),
+                reason: seg.reason,
+            });
+        }
+        Some(seg)
+    }
+
+    fn next_segment(&mut self, now: Instant) -> Option<Segment> {
+        if let Some((seq, ack, flags)) = self.pending.rst.take() {
+            return Some(self.bare(seq, ack, flags, SendReason::Rst));
+        }
+        match self.state {
+            State::Closed | State::Listen => None,
+            State::SynSent | State::SynReceived if self.snd.nxt == self.snd.iss => {
+                Some(self.syn_segment(now))
+            }
+            State::SynSent => None,
+            State::SynReceived | State::TimeWait => {
+                let reason = self.pending.ack?;
+                Some(self.ack_segment(now, self.snd.nxt, reason))
+            }
+            _ => self.synchronized_segment(now),
+        }
+    }
+
+    /// A segment without options or window (RST).
+    fn bare(&self, seq: SeqNum, ack: SeqNum, flags: TcpFlags, reason: SendReason) -> Segment {
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq,
+            ack,
+            flags,
+            window: 0,
+            options: TcpOptions::default(),
+            payload_len: 0,
+            reason,
+        }
+    }
+
+    /// Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first or again.
+    fn syn_segment(&mut self, now: Instant) -> Segment {
+        let synack = self.state == State::SynReceived;
+        let again = self.snd.max != self.snd.iss;
+        // A SYN-ACK carries an option only if the SYN did (RFC 7323 §2.2,
+        // §3.2; RFC 2018 §2); our own SYN offers what is configured.
+        let (wscale, sack, ts) = if synack {
+            (
+                self.opts.offered_wscale && self.opts.peer_wscale,
+                self.opts.sack,
+                self.opts.timestamps,
+            )
+        } else {
+            (
+                self.config.window_scaling,
+                self.config.sack,
+                self.config.timestamps,
+            )
+        };
+        let options = TcpOptions {
+            mss: Some(self.config.mss),
+            window_scale: wscale.then_some(self.opts.rcv_wscale),
+            sack_permitted: sack,
+            timestamps: ts.then(|| wire::tcp::Timestamps {
+                tsval: self.opts.ts_now(now),
+                tsecr: if synack { self.opts.ts_recent } else { 0 },
+            }),
+            sack: Default::default(),
+        };
+        // The window of a SYN is never scaled (RFC 7323 §2.2).
+        let window = self.rcv.capacity.min(0xffff) as u16;
+        let (flags, ack, reason) = if synack {
+            self.rcv.adv = self.rcv.nxt + u32::from(window);
+            self.ack_sent();
+            let reason = if again {
+                SendReason::Retransmission
+            } else {
+                SendReason::SynAck
+            };
+            (TcpFlags::SYN | TcpFlags::ACK, self.rcv.nxt, reason)
+        } else {
+            let reason = if again {
+                SendReason::Retransmission
+            } else {
+                SendReason::Syn
+            };
+            (TcpFlags::SYN, SeqNum(0), reason)
+        };
+        let iss = self.snd.iss;
+        self.snd.nxt = iss + 1;
+        self.snd.max = self.snd.max.max(self.snd.nxt);
+        if again {
+            self.stats.rto_retransmits += 1;
+        } else {
+            self.rtt_probe = Some((iss + 1, now));
+        }
+        self.timers.retransmit.get_or_insert(now + self.rtt.rto());
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq: iss,
+            ack,
+            flags,
+            window,
+            options,
+            payload_len: 0,
+            reason,
+        }
+    }
+
+    /// ESTABLISHED and the closing states.
+    fn synchronized_segment(&mut self, now: Instant) -> Option<Segment> {
+        // Fast retransmit or a NewReno partial ACK: one segment, now.
+        if let Some(seq) = self.recovery.retransmit_now.take() {
+            if seq < self.snd.max {
+                self.stats.fast_retransmits += 1;
+                return Some(self.data_segment(now, seq, SendReason::FastRetransmit));
+            }
+        }
+        if self.snd.nxt == self.snd.una
+            && now.saturating_since(self.last_send) > self.rtt.rto()
+            && self.snd.data_end() > self.snd.nxt
+        {
+            // RFC 5681 §4.1: restart from the initial window after idle.
+            self.cc.on_idle_restart(now);
+        }
+        let len = self.snd.sendable(self.cc.cwnd(), self.config.nodelay);
+        if len > 0 {
+            let reason = if self.snd.nxt < self.snd.max {
+                self.stats.rto_retransmits += 1;
+                SendReason::Retransmission
+            } else {
+                SendReason::Data
+            };
+            return Some(self.data_segment(now, self.snd.nxt, reason));
+        }
+        if let Some(fin) = self.snd.fin_seq() {
+            if self.snd.nxt == fin {
+                // The FIN alone: all data has been sent.
+                let reason = if self.snd.max > fin {
+                    self.stats.rto_retransmits += 1;
+                    SendReason::Retransmission
+                } else {
+                    SendReason::Fin
+                };
+                return Some(self.data_segment(now, fin, reason));
+            }
+        }
+        if self.pending.probe {
+            self.pending.probe = false;
+            if let Some(seg) = self.window_probe(now) {
+                return Some(seg);
+            }
+        }
+        if self.snd.window_blocked()
+            && self.timers.persist.is_none()
+            && self.timers.retransmit.is_none()
+        {
+            // RFC 9293 §3.8.6.1: probe a zero window on a timer.
+            self.timers.persist = Some(now + self.rtt.rto());
+        }
+        if self.pending.keepalive {
+            self.pending.keepalive = false;
+            // An old sequence number with no data: the peer must answer
+            // with an ACK (RFC 9293 §3.8.4).
+            return Some(self.ack_segment(now, self.snd.una - 1, SendReason::KeepAlive));
+        }
+        let reason = self.pending.ack?;
+        Some(self.ack_segment(now, self.snd.nxt, reason))
+    }
+
+    /// One byte into a zero window (RFC 9293 §3.8.6.1): the byte at
+    /// SND.UNA again if one is out, else the next new one.
+    fn window_probe(&mut self, now: Instant) -> Option<Segment> {
+        let seq = if self.snd.nxt > self.snd.una {
+            self.snd.una
+        } else {
+            self.snd.nxt
+        };
+        if self.snd.data_end().since(seq) == 0 {
+            return None;
+        }
+        self.stats.window_probes += 1;
+        let mut seg = self.ack_segment(now, seq, SendReason::WindowProbe);
+        seg.payload_len = 1;
+        if seq == self.snd.nxt {
+            self.snd.nxt += 1;
+            self.snd.max = self.snd.max.max(self.snd.nxt);
+        }
+        // Back off like the RTO (RFC 1122 §4.2.2.17), without giving up
+        // while the peer keeps answering.
+        self.rtt.backoff();
+        self.timers.persist = Some(now + self.rtt.rto());
+        Some(seg)
+    }
+
+    /// A data segment (possibly with FIN, possibly empty when only the FIN
+    /// is left) starting at `seq`, at most one MSS long.
+    fn data_segment(&mut self, now: Instant, seq: SeqNum, reason: SendReason) -> Segment {
+        let data_end = self.snd.data_end();
+        let len = data_end.since(seq).min(self.snd.mss);
+        let end = seq + len;
+        let mut flags = TcpFlags::ACK;
+        if end == data_end {
+            // RFC 9293 §3.9.1.2: PSH on the last segment of what was
+            // written; the FIN goes with it when the sending side is shut.
+            if len > 0 {
+                flags |= TcpFlags::PSH;
+            }
+            if self.snd.fin_queued {
+                flags |= TcpFlags::FIN;
+            }
+        }
+        let mut seg = self.ack_segment(now, seq, reason);
+        seg.flags = flags;
+        seg.payload_len = len;
+        let seq_end = seq + seg.seq_len();
+        if seq == self.snd.nxt || seq_end > self.snd.nxt {
+            self.snd.nxt = self.snd.nxt.max(seq_end);
+        }
+        self.snd.max = self.snd.max.max(seq_end);
+        self.stats.bytes_out += u64::from(len);
+        match reason {
+            SendReason::Data if self.rtt_probe.is_none() && !self.opts.timestamps => {
+                self.rtt_probe = Some((seq_end, now));
+            }
+            SendReason::Data => {}
+            // Karn's rule: a retransmission invalidates the timing.
+            _ => self.rtt_probe = None,
+        }
+        if self.timers.retransmit.is_none() {
+            self.timers.retransmit = Some(now + self.rtt.rto());
+        }
+        self.unacked_since.get_or_insert(now);
+        self.last_send = now;
+        seg
+    }
+
+    /// An ACK-bearing segment at `seq` with no data; callers add data and
+    /// flags. Whatever ACK was owed is now paid.
+    fn ack_segment(&mut self, now: Instant, seq: SeqNum, reason: SendReason) -> Segment {
+        let (window, edge) = self.rcv.window_to_advertise(self.rcv_mss());
+        self.rcv.adv = edge;
+        self.ack_sent();
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq,
+            ack: self.rcv.nxt,
+            flags: TcpFlags::ACK,
+            window,
+            options: self.segment_options(now, true),
+            payload_len: 0,
+            reason,
+        }
+    }
+
+    /// Bookkeeping for any segment that carries our ACK.
+    fn ack_sent(&mut self) {
+        self.pending.ack = None;
+        self.timers.delayed_ack = None;
+        self.rcv.unacked_bytes = 0;
+        self.rcv.last_ack_sent = self.rcv.nxt;
+    }
+
+    /// The deadline from [`poll_timeout`](Self::poll_timeout) passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.take_expired(now) {
+            match timer {
+                Timer::TimeWait => self.finish(CloseReason::Normal, Cause::TimeWaitExpired),
+                Timer::FinWait2 => self.finish(CloseReason::TimedOut, Cause::FinWait2Timeout),
+                Timer::Retransmit => self.on_retransmit_timeout(now),
+                Timer::Persist => self.pending.probe = true,
+                Timer::DelayedAck => {
+                    self.pending.ack.get_or_insert(SendReason::Ack);
+                }
+                Timer::Keepalive => self.on_keepalive_timeout(now),
+            }
+        }
+    }
+
+    /// RFC 6298 §5.4–5.7: the oldest outstanding segment was not
+    /// acknowledged in time.
+    fn on_retransmit_timeout(&mut self, now: Instant) {
+        let opening = matches!(self.state, State::SynSent | State::SynReceived);
+        if !opening && self.snd.una == self.snd.max {
+            return;
+        }
+        self.retries += 1;
+        self.stats.timeouts += 1;
+        let limit = if opening {
+            self.config.syn_retries
+        } else {
+            self.config.max_retransmissions
+        };
+        let user_timeout = match (self.config.user_timeout, self.unacked_since) {
+            (Some(t), Some(since)) => now.saturating_since(since) >= t,
+            _ => false,
+        };
+        if self.retries > limit || user_timeout {
+            self.finish(CloseReason::TimedOut, Cause::Timeout);
+            return;
+        }
+        // §5.5: back off; §5.6: restart the timer when the segment goes.
+        self.rtt.backoff();
+        self.rtt_probe = None;
+        if !opening {
+            self.cc.on_rto(now, self.snd.in_flight());
+        }
+        self.recovery.on_timeout(&self.snd);
+        // Go back to the oldest unacknowledged byte (or the SYN).
+        self.snd.nxt = self.snd.una;
+    }
+
+    fn on_keepalive_timeout(&mut self, now: Instant) {
+        let Some(k) = self.config.keepalive else {
+            return;
+        };
+        if self.snd.una != self.snd.max {
+            // Data is outstanding: the retransmission timer watches it.
+            self.timers.keepalive = Some(now + k.interval);
+            return;
+        }
+        if self.keepalive_probes >= k.probes {
+            self.finish(CloseReason::TimedOut, Cause::Timeout);
+            return;
+        }
+        self.keepalive_probes += 1;
+        self.pending.keepalive = true;
+        self.timers.keepalive = Some(now + k.interval);
+    }
+}

@@ -1,0 +1,688 @@
+//! A byte ring buffer that allocates lazily, grows only as data needs it
+//! and can give its memory back.
+//!
+//! Send and receive buffers of a connection are [`RingBuffer`]s. A ring holds
+//! no heap memory until the first byte arrives, grows by doubling (starting
+//! at [`MIN_ALLOC`] bytes, or more if the first write needs more) up to its
+//! `limit`, and [`RingBuffer::release`] frees the storage once the ring is
+//! empty, so an idle connection costs no buffer memory (DESIGN.md: "an idle
+//! connection is small").
+//!
+//! Besides plain FIFO use (`write` at the back, `read`/`peek`/`consume` at
+//! the front) the ring supports out-of-order reassembly:
+//! [`RingBuffer::write_at`] places bytes *past* the end of the contents
+//! without making them readable, and [`RingBuffer::commit`] later extends the
+//! contents over them once the hole before them is filled. Bytes placed this
+//! way survive growth, reads and `consume` of the contents in front of them.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// The smallest storage a ring allocates (unless its limit is smaller).
+pub const MIN_ALLOC: usize = 4096;
+
+/// A growable byte ring with a byte limit. See the [module docs](self).
+///
+/// Logical positions count from the front of the contents: position 0 is
+/// the next byte [`read`](RingBuffer::read) returns, positions
+/// `0..len()` are the contents, and positions from `len()` up to `limit()`
+/// may hold bytes placed by [`write_at`](RingBuffer::write_at).
+#[derive(Clone, Default)]
+pub struct RingBuffer {
+    /// The storage; its length is the capacity in use (0: nothing allocated).
+    buf: Vec<u8>,
+    /// Physical index of logical position 0 (`< buf.len()`, or 0).
+    head: usize,
+    /// Bytes of contents.
+    len: usize,
+    /// Logical end of the bytes that matter: `len` plus whatever
+    /// `write_at` placed beyond it. `len <= extent <= buf.len()`.
+    extent: usize,
+    /// The most bytes the contents may hold; `len <= limit`.
+    limit: usize,
+}
+
+impl RingBuffer {
+    /// An empty ring that may hold up to `limit` bytes. Allocates nothing.
+    pub const fn new(limit: usize) -> RingBuffer {
+        RingBuffer {
+            buf: Vec::new(),
+            head: 0,
+            len: 0,
+            extent: 0,
+            limit,
+        }
+    }
+
+    /// The most bytes the ring may hold.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Change the limit. It never drops below the current contents (the
+    /// limit becomes `max(limit, len())`); bytes placed by `write_at` beyond
+    /// the new limit are forgotten. Storage already allocated is kept.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.max(self.len);
+        self.extent = self.extent.min(self.limit).max(self.len);
+    }
+
+    /// Bytes of contents.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the ring has no contents (bytes placed by `write_at` beyond
+    /// the contents do not count).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many more bytes the contents may grow by: `limit() - len()`.
+    pub fn free(&self) -> usize {
+        self.limit.saturating_sub(self.len)
+    }
+
+    /// Heap bytes the ring holds right now.
+    pub fn allocated(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether bytes placed by `write_at` lie beyond the contents (they keep
+    /// [`release`](RingBuffer::release) from freeing the storage).
+    pub fn has_pending(&self) -> bool {
+        self.extent > self.len
+    }
+
+    /// Append as much of `data` as fits under the limit; return how many
+    /// bytes were appended. This overwrites any bytes `write_at` placed at
+    /// the same positions.
+    ///
+    /// Returns 0 also if the storage cannot be grown (allocation failure).
+    pub fn write(&mut self, data: &[u8]) -> usize {
+        let n = data.len().min(self.free());
+        if n == 0 || !self.grow_to(self.len + n) {
+            return 0;
+        }
+        self.copy_in(self.len, &data[..n]);
+        self.len += n;
+        self.extent = self.extent.max(self.len);
+        n
+    }
+
+    /// Place `data` at logical position `len() + offset`, past the end of
+    /// the contents, without changing `len()`; return how many bytes were
+    /// placed (as much as fits below the limit). The bytes become contents
+    /// with [`commit`](RingBuffer::commit). Bytes in the gap between the
+    /// contents and `offset` are unspecified until written.
+    ///
+    /// Returns 0 also if the storage cannot be grown (allocation failure).
+    pub fn write_at(&mut self, offset: usize, data: &[u8]) -> usize {
+        let Some(start) = self.len.checked_add(offset) else {
+            return 0;
+        };
+        if start >= self.limit {
+            return 0;
+        }
+        let n = data.len().min(self.limit - start);
+        if n == 0 || !self.grow_to(start + n) {
+            return 0;
+        }
+        self.copy_in(start, &data[..n]);
+        self.extent = self.extent.max(start + n);
+        n
+    }
+
+    /// Extend the contents by `n` bytes over bytes previously placed with
+    /// [`write_at`](RingBuffer::write_at). `n` is clamped to
+    /// [`free()`](RingBuffer::free). Committing bytes that were never
+    /// placed makes them part of the contents with unspecified values.
+    pub fn commit(&mut self, n: usize) {
+        let mut n = n.min(self.free());
+        if n == 0 {
+            return;
+        }
+        if !self.grow_to(self.len + n) {
+            // Allocation failed: commit only what the storage holds.
+            n = n.min(self.buf.len() - self.len);
+        }
+        self.len += n;
+        self.extent = self.extent.max(self.len);
+    }
+
+    /// Dequeue up to `out.len()` bytes from the front into `out`; return
+    /// how many were dequeued.
+    pub fn read(&mut self, out: &mut [u8]) -> usize {
+        let n = self.read_at(0, out);
+        self.consume(n);
+        n
+    }
+
+    /// Copy the contents from logical position `offset` into `out` without
+    /// dequeuing them; return how many bytes were copied.
+    pub fn read_at(&self, offset: usize, out: &mut [u8]) -> usize {
+        let (a, b) = self.peek(offset, out.len());
+        out[..a.len()].copy_from_slice(a);
+        out[a.len()..a.len() + b.len()].copy_from_slice(b);
+        a.len() + b.len()
+    }
+
+    /// The contents at logical positions `[offset, offset + len)`, clamped
+    /// to the contents, as up to two slices (the second is non-empty only
+    /// when the range crosses the end of the storage).
+    pub fn peek(&self, offset: usize, len: usize) -> (&[u8], &[u8]) {
+        let start = offset.min(self.len);
+        let n = len.min(self.len - start);
+        if n == 0 {
+            return (&[], &[]);
+        }
+        let p = self.phys(start);
+        let first = n.min(self.buf.len() - p);
+        (&self.buf[p..p + first], &self.buf[..n - first])
+    }
+
+    /// Drop up to `n` bytes from the front of the contents.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        if n == 0 {
+            return;
+        }
+        self.head = self.phys(n);
+        self.len -= n;
+        self.extent -= n;
+        if self.extent == 0 {
+            // Nothing left that matters: restart at the front so the next
+            // writes are contiguous.
+            self.head = 0;
+        }
+    }
+
+    /// Free the storage if the ring is empty and holds no bytes placed by
+    /// `write_at`. Cheap when there is nothing to free.
+    pub fn release(&mut self) {
+        if self.extent == 0 {
+            self.buf = Vec::new();
+            self.head = 0;
+        }
+    }
+
+    /// Forget the bytes placed by `write_at` beyond the contents (for
+    /// example when the out-of-order data they belonged to is dropped).
+    pub fn clear_pending(&mut self) {
+        self.extent = self.len;
+        if self.extent == 0 {
+            self.head = 0;
+        }
+    }
+
+    /// Empty the ring, including bytes placed by `write_at`. The storage is
+    /// kept; [`release`](RingBuffer::release) frees it.
+    pub fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
+        self.extent = 0;
+    }
+
+    /// The physical index of logical position `logical <= buf.len()`.
+    fn phys(&self, logical: usize) -> usize {
+        let p = self.head + logical;
+        if p >= self.buf.len() {
+            p - self.buf.len()
+        } else {
+            p
+        }
+    }
+
+    /// Copy `data` to logical position `at`; the storage must hold
+    /// `at + data.len()` bytes.
+    fn copy_in(&mut self, at: usize, data: &[u8]) {
+        let p = self.phys(at);
+        let first = data.len().min(self.buf.len() - p);
+        self.buf[p..p + first].copy_from_slice(&data[..first]);
+        self.buf[..data.len() - first].copy_from_slice(&data[first..]);
+    }
+
+    /// Make the storage hold at least `need <= limit` bytes, doubling from
+    /// [`MIN_ALLOC`] and capping at the limit. The bytes that matter
+    /// (logical `[0, extent)`) keep their logical positions; the new storage
+    /// starts at physical 0. Returns false if the allocation failed, leaving
+    /// the ring as it was.
+    fn grow_to(&mut self, need: usize) -> bool {
+        let cap = self.buf.len();
+        if need <= cap {
+            return true;
+        }
+        let mut new_cap = cap.max(MIN_ALLOC);
+        while new_cap < need {
+            new_cap = new_cap.saturating_mul(2);
+        }
+        let new_cap = new_cap.min(self.limit).max(need);
+        let mut storage = Vec::new();
+        if storage.try_reserve_exact(new_cap).is_err() {
+            return false;
+        }
+        // Unwrap the old storage in logical order, then pad.
+        let first = self.extent.min(cap - self.head.min(cap));
+        storage.extend_from_slice(&self.buf[self.head..self.head + first]);
+        storage.extend_from_slice(&self.buf[..self.extent - first]);
+        storage.resize(new_cap, 0);
+        self.buf = storage;
+        self.head = 0;
+        true
+    }
+}
+
+impl fmt::Debug for RingBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RingBuffer")
+            .field("len", &self.len)
+            .field("limit", &self.limit)
+            .field("allocated", &self.buf.len())
+            .field("pending", &(self.extent - self.len))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn contents(r: &RingBuffer) -> Vec<u8> {
+        let (a, b) = r.peek(0, usize::MAX);
+        let mut v = a.to_vec();
+        v.extend_from_slice(b);
+        v
+    }
+
+    fn pattern(start: usize, n: usize) -> Vec<u8> {
+        (start..start + n).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[test]
+    fn new_allocates_nothing() {
+        let r = RingBuffer::new(1 << 20);
+        assert_eq!(r.allocated(), 0);
+        assert_eq!(r.len(), 0);
+        assert!(r.is_empty());
+        assert_eq!(r.free(), 1 << 20);
+        assert_eq!(r.limit(), 1 << 20);
+        assert_eq!(r.peek(0, 10), (&[][..], &[][..]));
+        assert_eq!(RingBuffer::default().allocated(), 0);
+    }
+
+    #[test]
+    fn grows_by_doubling_up_to_limit() {
+        let mut r = RingBuffer::new(10_000);
+        assert_eq!(r.write(&[1]), 1);
+        assert_eq!(r.allocated(), MIN_ALLOC);
+        assert_eq!(r.write(&pattern(0, 4095)), 4095);
+        assert_eq!(r.allocated(), 4096);
+        assert_eq!(r.write(&[2]), 1);
+        assert_eq!(r.allocated(), 8192);
+        assert_eq!(r.write(&pattern(0, 6000)), 10_000 - 4097);
+        assert_eq!(r.allocated(), 10_000);
+        assert_eq!(r.len(), 10_000);
+        assert_eq!(r.free(), 0);
+        assert_eq!(r.write(&[3]), 0);
+    }
+
+    #[test]
+    fn first_allocation_fits_a_large_first_write() {
+        let mut r = RingBuffer::new(1 << 20);
+        assert_eq!(r.write(&pattern(0, 20_000)), 20_000);
+        assert_eq!(r.allocated(), 32_768);
+        assert_eq!(contents(&r), pattern(0, 20_000));
+    }
+
+    #[test]
+    fn small_limit_allocates_only_the_limit() {
+        let mut r = RingBuffer::new(100);
+        assert_eq!(r.write(&pattern(0, 300)), 100);
+        assert_eq!(r.allocated(), 100);
+        let mut z = RingBuffer::new(0);
+        assert_eq!(z.write(b"x"), 0);
+        assert_eq!(z.write_at(0, b"x"), 0);
+        z.commit(5);
+        assert_eq!(z.len(), 0);
+        assert_eq!(z.allocated(), 0);
+    }
+
+    #[test]
+    fn wraps_around() {
+        let mut r = RingBuffer::new(4096);
+        assert_eq!(r.write(&pattern(0, 3000)), 3000);
+        r.consume(2500);
+        assert_eq!(r.write(&pattern(3000, 3000)), 3000);
+        assert_eq!(r.allocated(), 4096, "no growth needed");
+        let (a, b) = r.peek(0, usize::MAX);
+        assert_eq!(a.len(), 4096 - 2500);
+        assert_eq!(b.len(), 3500 - a.len());
+        assert_eq!(contents(&r), pattern(2500, 3500));
+        let mut out = vec![0; 5000];
+        assert_eq!(r.read(&mut out), 3500);
+        assert_eq!(&out[..3500], &pattern(2500, 3500)[..]);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn peek_across_the_wrap_with_offsets() {
+        let mut r = RingBuffer::new(4096);
+        r.write(&pattern(0, 4000));
+        r.consume(3000);
+        r.write(&pattern(4000, 2000)); // logical 0..3000 = pattern(3000..6000)
+        let (a, b) = r.peek(1000, 200);
+        assert_eq!(a.len(), 96);
+        assert_eq!(b.len(), 104);
+        let mut joined = a.to_vec();
+        joined.extend_from_slice(b);
+        assert_eq!(joined, pattern(4000, 200));
+        // Clamped at the end of the contents.
+        let (a, b) = r.peek(2900, 1000);
+        assert_eq!(a.len() + b.len(), 100);
+        assert_eq!(r.peek(3000, 10), (&[][..], &[][..]));
+        assert_eq!(r.peek(usize::MAX, usize::MAX), (&[][..], &[][..]));
+        let mut out = [0u8; 50];
+        assert_eq!(r.read_at(1090, &mut out), 50);
+        assert_eq!(&out[..], &pattern(4090, 50)[..]);
+        assert_eq!(r.len(), 3000, "read_at does not consume");
+    }
+
+    #[test]
+    fn growth_of_a_wrapped_ring_keeps_order() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.write(&pattern(0, 4000));
+        r.consume(3000);
+        r.write(&pattern(4000, 3000)); // wraps inside 4096
+        assert_eq!(r.allocated(), 4096);
+        r.write(&pattern(7000, 5000)); // grows
+        assert_eq!(r.allocated(), 16_384);
+        assert_eq!(contents(&r), pattern(3000, 9000));
+    }
+
+    #[test]
+    fn write_at_then_commit() {
+        let mut r = RingBuffer::new(64);
+        assert_eq!(r.write(b"0123456789"), 10);
+        assert_eq!(r.write_at(5, b"world"), 5);
+        assert_eq!(r.len(), 10);
+        assert!(r.has_pending());
+        assert_eq!(r.write_at(0, b"hello"), 5);
+        r.commit(10);
+        assert_eq!(contents(&r), b"0123456789helloworld");
+        assert!(!r.has_pending());
+    }
+
+    #[test]
+    fn write_at_is_bounded_by_the_limit() {
+        let mut r = RingBuffer::new(16);
+        r.write(b"abcd");
+        assert_eq!(r.write_at(10, b"0123456789"), 2);
+        assert_eq!(r.write_at(12, b"x"), 0);
+        assert_eq!(r.write_at(usize::MAX, b"x"), 0);
+        assert_eq!(r.write_at(3, b""), 0);
+        r.commit(100);
+        assert_eq!(r.len(), 16);
+        assert_eq!(&contents(&r)[14..], b"01");
+    }
+
+    #[test]
+    fn write_at_bytes_survive_growth_of_a_wrapped_ring() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.write(&pattern(0, 4000));
+        r.consume(3900);
+        // Wraps: logical 0..1100 are pattern 3900..5000.
+        r.write(&pattern(4000, 1000));
+        // Out of order: logical 1500..2500 fits the 4096 storage; then
+        // logical 5000..6000 forces growth.
+        assert_eq!(r.write_at(400, &pattern(5400, 1000)), 1000);
+        assert_eq!(r.allocated(), 4096);
+        assert_eq!(r.write_at(3900, &pattern(8900, 1000)), 1000);
+        assert_eq!(r.allocated(), 8192);
+        // Fill the holes and commit everything.
+        assert_eq!(r.write(&pattern(5000, 400)), 400);
+        r.commit(1000);
+        assert_eq!(r.write_at(0, &pattern(6400, 2500)), 2500);
+        r.commit(3500);
+        assert_eq!(r.len(), 6000);
+        assert_eq!(contents(&r), pattern(3900, 6000));
+    }
+
+    #[test]
+    fn pending_bytes_survive_consume_of_everything_in_front() {
+        let mut r = RingBuffer::new(8192);
+        r.write(b"abc");
+        r.write_at(2, b"XY");
+        let mut out = [0u8; 3];
+        assert_eq!(r.read(&mut out), 3);
+        assert!(r.is_empty());
+        assert!(r.has_pending());
+        r.release();
+        assert_ne!(r.allocated(), 0, "pending bytes keep the storage");
+        r.write(b"de");
+        r.commit(2);
+        assert_eq!(contents(&r), b"deXY");
+    }
+
+    #[test]
+    fn release_frees_only_when_empty() {
+        let mut r = RingBuffer::new(8192);
+        r.release();
+        assert_eq!(r.allocated(), 0);
+        r.write(b"hello");
+        r.release();
+        assert_eq!(r.allocated(), 4096);
+        r.consume(5);
+        r.release();
+        assert_eq!(r.allocated(), 0);
+        // Usable again after release.
+        r.write(b"again");
+        assert_eq!(contents(&r), b"again");
+        r.write_at(10, b"zz");
+        r.clear_pending();
+        r.consume(5);
+        r.release();
+        assert_eq!(r.allocated(), 0);
+        r.write(b"x");
+        r.write_at(1, b"y");
+        r.clear();
+        assert!(r.is_empty());
+        assert!(!r.has_pending());
+        assert_eq!(r.allocated(), 4096, "clear keeps the storage");
+        r.release();
+        assert_eq!(r.allocated(), 0);
+    }
+
+    #[test]
+    fn consume_is_clamped() {
+        let mut r = RingBuffer::new(100);
+        r.write(b"abc");
+        r.consume(usize::MAX);
+        assert!(r.is_empty());
+        r.consume(1);
+        let mut out = [0u8; 4];
+        assert_eq!(r.read(&mut out), 0);
+        assert_eq!(r.read(&mut []), 0);
+    }
+
+    #[test]
+    fn set_limit_never_drops_below_len() {
+        let mut r = RingBuffer::new(100);
+        r.write(&pattern(0, 60));
+        r.set_limit(10);
+        assert_eq!(r.limit(), 60);
+        assert_eq!(r.free(), 0);
+        assert_eq!(r.write(b"x"), 0);
+        r.set_limit(200);
+        assert_eq!(r.free(), 140);
+        assert_eq!(r.write(&pattern(60, 140)), 140);
+        assert_eq!(contents(&r), pattern(0, 200));
+        // Pending bytes beyond a lowered limit are forgotten.
+        r.consume(200);
+        r.write_at(50, b"abc");
+        r.set_limit(20);
+        assert_eq!(r.write_at(19, b"xy"), 1);
+        r.set_limit(0);
+        assert!(!r.has_pending());
+    }
+
+    #[test]
+    fn debug_does_not_dump_bytes() {
+        let mut r = RingBuffer::new(10);
+        r.write(b"abc");
+        let s = std::format!("{r:?}");
+        assert!(s.contains("len: 3"), "{s}");
+    }
+
+    /// One operation of the model test.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Write(Vec<u8>),
+        WriteAt(usize, Vec<u8>),
+        Commit(usize),
+        Read(usize),
+        Consume(usize),
+        Peek(usize, usize),
+        SetLimit(usize),
+        Release,
+        ClearPending,
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let data = || proptest::collection::vec(any::<u8>(), 0..3000);
+        prop_oneof![
+            4 => data().prop_map(Op::Write),
+            3 => (0usize..5000, data()).prop_map(|(o, d)| Op::WriteAt(o, d)),
+            2 => (0usize..5000).prop_map(Op::Commit),
+            3 => (0usize..5000).prop_map(Op::Read),
+            2 => (0usize..5000).prop_map(Op::Consume),
+            2 => (0usize..9000, 0usize..9000).prop_map(|(o, l)| Op::Peek(o, l)),
+            1 => (0usize..20_000).prop_map(Op::SetLimit),
+            1 => Just(Op::Release),
+            1 => Just(Op::ClearPending),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    /// The model: logical positions `0..extent`, `None` where unspecified.
+    struct Model {
+        data: VecDeque<Option<u8>>,
+        len: usize,
+        limit: usize,
+    }
+
+    impl Model {
+        fn place(&mut self, at: usize, bytes: &[u8]) {
+            if bytes.is_empty() {
+                return;
+            }
+            if self.data.len() < at + bytes.len() {
+                self.data.resize(at + bytes.len(), None);
+            }
+            for (i, &b) in bytes.iter().enumerate() {
+                self.data[at + i] = Some(b);
+            }
+        }
+
+        fn check_slice(&self, from: usize, got: &[u8]) {
+            for (i, &b) in got.iter().enumerate() {
+                if let Some(m) = self.data[from + i] {
+                    assert_eq!(m, b, "logical byte {}", from + i);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn matches_a_vecdeque_model(limit in 0usize..12_000, ops in proptest::collection::vec(op(), 1..60)) {
+            let mut r = RingBuffer::new(limit);
+            let mut m = Model { data: VecDeque::new(), len: 0, limit };
+            let mut max_limit = limit;
+            for op in ops {
+                match op {
+                    Op::Write(d) => {
+                        let n = d.len().min(m.limit - m.len);
+                        prop_assert_eq!(r.write(&d), n);
+                        m.place(m.len, &d[..n]);
+                        m.len += n;
+                    }
+                    Op::WriteAt(off, d) => {
+                        let start = m.len + off;
+                        let n = if start >= m.limit { 0 } else { d.len().min(m.limit - start) };
+                        prop_assert_eq!(r.write_at(off, &d), n);
+                        m.place(start, &d[..n]);
+                    }
+                    Op::Commit(n) => {
+                        let n = n.min(m.limit - m.len);
+                        r.commit(n);
+                        m.len += n;
+                        if m.data.len() < m.len {
+                            m.data.resize(m.len, None);
+                        }
+                    }
+                    Op::Read(k) => {
+                        let mut out = vec![0u8; k];
+                        let n = k.min(m.len);
+                        prop_assert_eq!(r.read(&mut out), n);
+                        m.check_slice(0, &out[..n]);
+                        m.data.drain(..n);
+                        m.len -= n;
+                    }
+                    Op::Consume(k) => {
+                        let n = k.min(m.len);
+                        r.consume(k);
+                        m.data.drain(..n);
+                        m.len -= n;
+                    }
+                    Op::Peek(off, l) => {
+                        let (a, b) = r.peek(off, l);
+                        let start = off.min(m.len);
+                        prop_assert_eq!(a.len() + b.len(), l.min(m.len - start));
+                        prop_assert!(b.is_empty() || !a.is_empty());
+                        m.check_slice(start, a);
+                        m.check_slice(start + a.len(), b);
+                    }
+                    Op::SetLimit(l) => {
+                        r.set_limit(l);
+                        m.limit = l.max(m.len);
+                        max_limit = max_limit.max(m.limit);
+                        let keep = m.data.len().min(m.limit).max(m.len);
+                        m.data.truncate(keep);
+                    }
+                    Op::Release => {
+                        r.release();
+                        if m.data.is_empty() {
+                            prop_assert_eq!(r.allocated(), 0);
+                        }
+                    }
+                    Op::ClearPending => {
+                        r.clear_pending();
+                        m.data.truncate(m.len);
+                    }
+                    Op::Clear => {
+                        r.clear();
+                        m.data.clear();
+                        m.len = 0;
+                    }
+                }
+                prop_assert_eq!(r.len(), m.len);
+                prop_assert_eq!(r.limit(), m.limit);
+                prop_assert_eq!(r.free(), m.limit - m.len);
+                prop_assert_eq!(r.is_empty(), m.len == 0);
+                prop_assert_eq!(r.has_pending(), m.data.len() > m.len);
+                prop_assert!(r.allocated() >= m.data.len());
+                prop_assert!(r.allocated() <= max_limit);
+                let (a, b) = r.peek(0, usize::MAX);
+                prop_assert_eq!(a.len() + b.len(), m.len);
+                m.check_slice(0, a);
+                m.check_slice(a.len(), b);
+            }
+        }
+    }
+}
