@@ -393,6 +393,11 @@ impl Connection {
 
     /// The handshake completed.
     fn on_established(&mut self, now: Instant) {
+        if self.stats.timeouts > 0 {
+            // RFC 6298 §5.7: the SYN (or SYN-ACK) timed out and no RTT was
+            // measured: data starts with a 3 s RTO.
+            self.rtt.set_initial_after_syn_timeout();
+        }
         self.retries = 0;
         self.unacked_since = None;
         self.last_send = now;

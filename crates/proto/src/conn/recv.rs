@@ -225,6 +225,10 @@ impl RecvState {
     pub fn read(&mut self, out: &mut [u8]) -> usize {
         let n = self.buf.read(out);
         if self.buf.is_empty() && self.ooo.is_empty() {
+            // Bytes placed past the end for a range the assembler refused
+            // are garbage once no range is held: drop them so an idle
+            // connection frees its buffer.
+            self.buf.clear_pending();
             self.buf.release();
         }
         n
