@@ -2,6 +2,8 @@
 //! clock. Segments and time go in; segments, events and deadlines come out.
 //!
 //! - [`conn`]: one connection (the TCB), RFC 9293 §3.10 event processing.
+//! - [`endpoint`]: all connections of one host: demultiplexing, listeners,
+//!   ISNs, SYN cookies, TIME-WAIT, ICMP, IPv4 and IPv6.
 //!
 //! The crate is `no_std` with `alloc`, and forbids unsafe code.
 #![no_std]
@@ -14,6 +16,7 @@ extern crate std;
 
 pub mod assembler;
 pub mod conn;
+pub mod endpoint;
 pub mod ring;
 
 pub use wire::{Instant, SeqNum};

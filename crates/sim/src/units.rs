@@ -84,7 +84,7 @@ pub(crate) fn format_rate(bps: u64) -> String {
         (1_000_000, "mbit"),
         (1_000, "kbit"),
     ] {
-        if bps % div == 0 {
+        if bps.is_multiple_of(div) {
             return format!("{}{unit}", bps / div);
         }
     }

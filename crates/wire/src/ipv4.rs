@@ -477,7 +477,7 @@ impl Ipv4Repr {
     /// offset that is not a multiple of 8).
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let total = u16::try_from(self.total_len()).map_err(|_| Error::NoSpace)?;
-        if self.dscp > 0x3f || self.ecn > 0x03 || self.frag_offset % 8 != 0 {
+        if self.dscp > 0x3f || self.ecn > 0x03 || !self.frag_offset.is_multiple_of(8) {
             return Err(Error::Malformed);
         }
         let header = buf.get_mut(..HEADER_LEN).ok_or(Error::NoSpace)?;

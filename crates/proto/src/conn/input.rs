@@ -112,6 +112,7 @@ impl Connection {
         match reset_for(seg) {
             Some(rst) => {
                 self.pending.rst = Some(rst);
+                self.pending.rst_port = Some(seg.src_port);
                 Verdict::Refused
             }
             None => Verdict::Dropped,
@@ -125,8 +126,10 @@ impl Connection {
             return Verdict::Dropped;
         }
         if flags.contains(TcpFlags::ACK) {
-            // Nothing was sent from LISTEN: any ACK is bogus.
+            // Nothing was sent from LISTEN: any ACK is bogus. The RST goes
+            // back to the sender: a listener has no remote port.
             self.pending.rst = reset_for(seg);
+            self.pending.rst_port = Some(seg.src_port);
             return Verdict::Refused;
         }
         if !flags.contains(TcpFlags::SYN) {
@@ -147,7 +150,7 @@ impl Connection {
     }
 
     /// Takes the options and sequence number of the peer's SYN.
-    fn take_peer_syn(&mut self, now: Instant, seg: &TcpRepr<'_>) {
+    pub(super) fn take_peer_syn(&mut self, now: Instant, seg: &TcpRepr<'_>) {
         // The window of a SYN is never scaled (RFC 7323 §2.2); it sets
         // SND.WND, SND.WL1 and SND.WL2 outright.
         self.snd.wnd = u32::from(seg.window);
@@ -202,9 +205,11 @@ impl Connection {
             self.on_established(now);
             // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
             self.pending.ack = Some(SendReason::Ack);
-            let t = trim(seg, self.rcv.nxt, self.rcv.nxt + self.rcv.capacity);
+            // The window our SYN announced, never scaled (RFC 7323 §2.2).
+            let edge = self.rcv.nxt + self.rcv.capacity.min(0xffff);
+            let t = trim(seg, self.rcv.nxt, edge);
             if !t.payload.is_empty() {
-                self.rcv.adv = self.rcv.nxt + self.rcv.capacity;
+                self.rcv.adv = edge;
                 self.take_data(now, t.seq, t.payload);
             }
             if t.fin {
@@ -258,6 +263,12 @@ impl Connection {
             // be made to accept valid ACKs, URGs, and RSTs": process the
             // header with the data trimmed away.
             ok = true;
+            if !seg.payload.is_empty() && !rst {
+                // The data itself is not acceptable, so it is acknowledged
+                // with RCV.NXT and the zero window: a window probe must be
+                // answered (RFC 9293 §3.8.6.1, §3.10.7.4 first check).
+                self.pending.ack.get_or_insert(SendReason::DupAck);
+            }
         }
         if !ok {
             if !rst {
@@ -295,8 +306,10 @@ impl Connection {
         }
 
         // Fourth check: SYN (RFC 5961 §4): a SYN in the window of a
-        // synchronized connection draws a challenge ACK.
-        if t.syn {
+        // synchronized connection draws a challenge ACK. §4.2: "irrespective
+        // of the exact sequence number" — also a SYN before RCV.NXT whose
+        // data reaches into the window (trimming dropped it from `t`).
+        if flags.contains(TcpFlags::SYN) {
             if self.state == State::SynReceived && self.passive {
                 self.return_to_listen();
                 return Verdict::Accepted;
@@ -309,6 +322,15 @@ impl Connection {
         if !flags.contains(TcpFlags::ACK) {
             return Verdict::Dropped;
         }
+        if self.state == State::SynReceived && !self.snd.acks_new(seg.ack) {
+            // RFC 9293 §3.10.7.4 fifth check, SYN-RECEIVED: an ACK that
+            // does not acknowledge our SYN — old or ahead of SND.NXT —
+            // draws <SEQ=SEG.ACK><CTL=RST>, not the challenge ACK of the
+            // synchronized states (as Linux does too).
+            self.pending.rst = reset_for(seg);
+            self.pending.rst_port = Some(seg.src_port);
+            return Verdict::Refused;
+        }
         // RFC 5961 §5.2: acceptable only in
         // (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT.
         let oldest = self.snd.una - self.snd.max_wnd.max(1);
@@ -317,11 +339,6 @@ impl Connection {
             return Verdict::Challenged;
         }
         if self.state == State::SynReceived {
-            if !self.snd.acks_new(seg.ack) {
-                // §3.10.7.4: <SEQ=SEG.ACK><CTL=RST>
-                self.pending.rst = reset_for(seg);
-                return Verdict::Refused;
-            }
             self.timers.retransmit = None;
             self.set_state(State::Established, Cause::AckReceived);
             self.on_established(now);
@@ -366,10 +383,20 @@ impl Connection {
             self.rcv.fin_seq = Some(t.seq + t.payload.len() as u32);
         }
         self.check_fin(now);
+        if t.fin && !self.rcv.fin_done {
+            // The FIN is out of order (data before it is missing): an
+            // out-of-order segment is acknowledged at once (RFC 5681 §4.2,
+            // RFC 9293 §3.10.7.4).
+            self.pending.ack.get_or_insert(SendReason::Ack);
+        }
         if self.state == State::FinWait1 && self.snd.fin_acked() {
             // Our FIN was acknowledged by a segment whose FIN could not be
-            // taken yet (out of order).
+            // taken yet (out of order). A fully closed connection bounds
+            // its FIN-WAIT-2 wait here too.
             self.set_state(State::FinWait2, Cause::AckReceived);
+            if self.user_closed {
+                self.arm_fin_wait_2(now);
+            }
         }
         Verdict::Accepted
     }
@@ -454,8 +481,8 @@ impl Connection {
                 self.timers.retransmit = None;
                 self.unacked_since = None;
             } else {
-                self.timers.retransmit = Some(now + self.rtt.rto());
                 self.unacked_since = Some(now);
+                self.timers.retransmit = Some(self.rto_deadline(now));
             }
             if data_acked > 0 && self.writable_wanted && self.send_capacity() > 0 {
                 self.signal_writable();
@@ -465,6 +492,10 @@ impl Connection {
             && seg.payload.is_empty()
             && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
             && seg_wnd == self.snd.wnd
+            // A zero window means the outstanding byte is a window probe
+            // the peer had no room for, not a sign of loss (RFC 9293
+            // §3.8.6.1): its answers are not duplicate ACKs.
+            && seg_wnd > 0
         {
             // RFC 5681 §2: a duplicate ACK.
             self.stats.dupacks_in += 1;

@@ -20,6 +20,8 @@
 pub mod config;
 pub mod congestion;
 pub mod event;
+mod handoff;
+mod icmp;
 mod input;
 mod options;
 mod output;
@@ -47,6 +49,8 @@ use timers::Timers;
 
 pub use config::{Config, Keepalive};
 pub use event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
+pub use handoff::{SynInfo, TimeWaitInfo};
+pub use icmp::SoftError;
 pub use input::reset_for;
 pub use output::Segment;
 pub use state::State;
@@ -159,6 +163,10 @@ struct Pending {
     ack: Option<SendReason>,
     /// A RST answering a segment (RFC 9293 §3.10.7): seq, ack, flags.
     rst: Option<(SeqNum, SeqNum, TcpFlags)>,
+    /// The port that RST goes to when it is not the remote port: a
+    /// listener, or a closed listener, answers whoever sent the segment
+    /// (RFC 9293 §3.10.7.1, §3.10.7.2).
+    rst_port: Option<u16>,
     /// A window probe is due.
     probe: bool,
     /// A keep-alive probe is due.
@@ -212,6 +220,8 @@ pub struct Connection {
     close_reason: Option<CloseReason>,
     readable_signalled: bool,
     writable_wanted: bool,
+    /// The last ICMP error reported for the path (RFC 1122 §4.2.3.9).
+    soft_error: Option<SoftError>,
     stats: Stats,
 }
 
@@ -222,10 +232,7 @@ impl Connection {
         let mut snd = SendState::new(iss, config.send_buffer);
         snd.mss = u32::from(config.default_peer_mss);
         let cc = Congestion::new(config.congestion, snd.mss);
-        // The timestamp offset is derived from the ISS, which the endpoint
-        // already chose unpredictably (RFC 6528), so no extra secret is
-        // needed for RFC 7323 §5.4's per-connection offset.
-        let ts_offset = iss.0.rotate_left(16) ^ 0x5bd1_e995;
+        let ts_offset = Connection::ts_offset_for(iss);
         Connection {
             opts: Negotiated::new(&config, ts_offset),
             rcv: RecvState::new(config.recv_buffer),
@@ -252,8 +259,18 @@ impl Connection {
             close_reason: None,
             readable_signalled: false,
             writable_wanted: false,
+            soft_error: None,
             stats: Stats::default(),
         }
+    }
+
+    /// The offset of the timestamp clock of a connection whose ISS is
+    /// `iss`. It is derived from the ISS, which the endpoint already chose
+    /// unpredictably (RFC 6528), so no extra secret is needed for RFC 7323
+    /// §5.4's per-connection offset; SYN cookies use it to send the
+    /// timestamps the recreated connection will expect.
+    pub fn ts_offset_for(iss: SeqNum) -> u32 {
+        iss.0.rotate_left(16) ^ 0x5bd1_e995
     }
 
     /// Active OPEN (RFC 9293 §3.10.1): a connection in SYN-SENT whose SYN,
@@ -382,6 +399,13 @@ impl Connection {
         self.rcv.buf.len()
     }
 
+    /// Heap bytes held by the send and receive buffers: zero for an idle
+    /// connection, growing with the data queued, in flight or held
+    /// (DESIGN.md: "memory grows with data in flight").
+    pub fn buffer_memory(&self) -> usize {
+        self.snd.buf.allocated() + self.rcv.buf.allocated()
+    }
+
     /// Whether the peer's FIN has been received and all data before it
     /// read.
     pub fn at_eof(&self) -> bool {
@@ -399,7 +423,15 @@ impl Connection {
                 self.finish(CloseReason::Normal, Cause::Close);
                 Ok(())
             }
-            State::SynReceived | State::Established => {
+            State::SynReceived => {
+                // RFC 9293 §3.10.4: "queue for processing after entering
+                // ESTABLISHED state". Our SYN may still need resending, so
+                // the FIN waits for its ACK (input.rs moves on to
+                // FIN-WAIT-1 then).
+                self.snd.fin_queued = true;
+                Ok(())
+            }
+            State::Established => {
                 self.snd.fin_queued = true;
                 self.set_state(State::FinWait1, Cause::Close);
                 Ok(())

@@ -121,7 +121,11 @@ impl Connection {
 
     fn next_segment(&mut self, now: Instant) -> Option<Segment> {
         if let Some((seq, ack, flags)) = self.pending.rst.take() {
-            return Some(self.bare(seq, ack, flags, SendReason::Rst));
+            let mut rst = self.bare(seq, ack, flags, SendReason::Rst);
+            if let Some(port) = self.pending.rst_port.take() {
+                rst.dst_port = port;
+            }
+            return Some(rst);
         }
         match self.state {
             State::Closed | State::Listen => None,
@@ -228,7 +232,7 @@ impl Connection {
         if let Some(seq) = self.recovery.retransmit_now.take() {
             if seq < self.snd.max {
                 self.stats.fast_retransmits += 1;
-                return Some(self.data_segment(now, seq, SendReason::FastRetransmit));
+                return Some(self.data_segment(now, seq, u32::MAX, SendReason::FastRetransmit));
             }
         }
         if self.snd.nxt == self.snd.una
@@ -246,7 +250,7 @@ impl Connection {
             } else {
                 SendReason::Data
             };
-            return Some(self.data_segment(now, self.snd.nxt, reason));
+            return Some(self.data_segment(now, self.snd.nxt, len, reason));
         }
         if let Some(fin) = self.snd.fin_seq() {
             if self.snd.nxt == fin {
@@ -257,7 +261,7 @@ impl Connection {
                 } else {
                     SendReason::Fin
                 };
-                return Some(self.data_segment(now, fin, reason));
+                return Some(self.data_segment(now, fin, 0, reason));
             }
         }
         if self.pending.probe {
@@ -286,6 +290,16 @@ impl Connection {
     /// One byte into a zero window (RFC 9293 §3.8.6.1): the byte at
     /// SND.UNA again if one is out, else the next new one.
     fn window_probe(&mut self, now: Instant) -> Option<Segment> {
+        if self.snd.wnd > 0 && self.snd.nxt == self.snd.una {
+            // RFC 9293 §3.8.6.2.1 (4): the override timeout expired for
+            // data held back by a small window: send what the window takes.
+            let len = self.snd.wnd.min(self.snd.data_end().since(self.snd.nxt));
+            if len > 0 {
+                self.timers.persist = None;
+                let seq = self.snd.nxt;
+                return Some(self.data_segment(now, seq, len, SendReason::Data));
+            }
+        }
         let seq = if self.snd.nxt > self.snd.una {
             self.snd.una
         } else {
@@ -310,9 +324,17 @@ impl Connection {
 
     /// A data segment (possibly with FIN, possibly empty when only the FIN
     /// is left) starting at `seq`, at most one MSS long.
-    fn data_segment(&mut self, now: Instant, seq: SeqNum, reason: SendReason) -> Segment {
+    fn data_segment(
+        &mut self,
+        now: Instant,
+        seq: SeqNum,
+        max_len: u32,
+        reason: SendReason,
+    ) -> Segment {
         let data_end = self.snd.data_end();
-        let len = data_end.since(seq).min(self.snd.mss);
+        // At most `max_len`: what `sendable` allowed within the peer's
+        // window and cwnd (RFC 9293 §3.8.6.2.1), never the whole MSS.
+        let len = data_end.since(seq).min(self.snd.mss).min(max_len);
         let end = seq + len;
         let mut flags = TcpFlags::ACK;
         if end == data_end {
@@ -342,12 +364,24 @@ impl Connection {
             // Karn's rule: a retransmission invalidates the timing.
             _ => self.rtt_probe = None,
         }
-        if self.timers.retransmit.is_none() {
-            self.timers.retransmit = Some(now + self.rtt.rto());
-        }
         self.unacked_since.get_or_insert(now);
+        if self.timers.retransmit.is_none() {
+            self.timers.retransmit = Some(self.rto_deadline(now));
+        }
         self.last_send = now;
         seg
+    }
+
+    /// When the retransmission timer started now expires: one RTO away,
+    /// but no later than the user timeout, so that the connection ends
+    /// when the user timeout says rather than at the next backed-off RTO
+    /// (RFC 5482 §2, RFC 9293 §3.8.3).
+    pub(super) fn rto_deadline(&self, now: Instant) -> Instant {
+        let rto = now + self.rtt.rto();
+        match (self.config.user_timeout, self.unacked_since) {
+            (Some(t), Some(since)) => rto.min((since + t).max(now)),
+            _ => rto,
+        }
     }
 
     /// An ACK-bearing segment at `seq` with no data; callers add data and

@@ -111,7 +111,12 @@ impl RecvState {
         let free = self.free();
         let current = self.window();
         let step = (self.capacity / 2).min(2 * mss).max(1);
-        free >= current.saturating_add(step) || (current < mss && free >= mss.min(self.capacity))
+        // Only if the right edge would actually move: an "update" that
+        // repeats the window is a useless ACK (§3.8.6.2.2).
+        let (_, edge) = self.window_to_advertise(mss);
+        edge > self.adv
+            && (free >= current.saturating_add(step)
+                || (current < mss && free >= mss.min(self.capacity)))
     }
 
     /// Accepts data at `seq` (already trimmed to the window, so it fits

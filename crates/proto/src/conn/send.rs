@@ -151,9 +151,11 @@ impl SendState {
 
     /// Whether the peer's window stops us while data waits and nothing is
     /// in flight to bring a window update: the persist timer's condition
-    /// (RFC 9293 §3.8.6.1).
+    /// (RFC 9293 §3.8.6.1). Asked once `sendable` said zero: the window is
+    /// either zero or too small to use under sender SWS avoidance, which
+    /// the same timer overrides (§3.8.6.2.1 (4), the override timeout).
     pub fn window_blocked(&self) -> bool {
-        self.wnd == 0 && self.data_end() > self.nxt && self.max == self.una
+        self.data_end() > self.nxt && self.max == self.una
     }
 }
 

@@ -1,0 +1,127 @@
+//! Handles: small copyable names for connections and listeners that stay
+//! safe after the thing they name is gone (a generation counter), and the
+//! slab that stores what they name.
+
+use alloc::vec::Vec;
+
+/// A connection of an [`Endpoint`](super::Endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnHandle {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// A listener of an [`Endpoint`](super::Endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerHandle {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+impl ConnHandle {
+    /// A number unique among the endpoint's live connections (for logs).
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
+
+impl ListenerHandle {
+    /// A number unique among the endpoint's live listeners (for logs).
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
+
+/// Storage with stable indices and reuse of free slots, O(1) everywhere.
+#[derive(Debug)]
+pub(crate) struct Slab<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+impl<T> Slab<T> {
+    pub fn new() -> Slab<T> {
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Stores `value`, returning (index, generation).
+    pub fn insert(&mut self, value: T) -> (u32, u32) {
+        self.len += 1;
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            slot.value = Some(value);
+            (index, slot.generation)
+        } else {
+            let index = self.slots.len() as u32;
+            self.slots.push(Slot {
+                generation: 0,
+                value: Some(value),
+            });
+            (index, 0)
+        }
+    }
+
+    pub fn get(&self, index: u32, generation: u32) -> Option<&T> {
+        let slot = self.slots.get(index as usize)?;
+        if slot.generation == generation {
+            slot.value.as_ref()
+        } else {
+            None
+        }
+    }
+
+    pub fn get_mut(&mut self, index: u32, generation: u32) -> Option<&mut T> {
+        let slot = self.slots.get_mut(index as usize)?;
+        if slot.generation == generation {
+            slot.value.as_mut()
+        } else {
+            None
+        }
+    }
+
+    pub fn remove(&mut self, index: u32, generation: u32) -> Option<T> {
+        let slot = self.slots.get_mut(index as usize)?;
+        if slot.generation != generation {
+            return None;
+        }
+        let value = slot.value.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index);
+        self.len -= 1;
+        Some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_generations_do_not_reach_new_values() {
+        let mut s = Slab::new();
+        let (i, g) = s.insert("a");
+        assert_eq!(s.remove(i, g), Some("a"));
+        let (i2, g2) = s.insert("b");
+        assert_eq!(i2, i, "the slot is reused");
+        assert_ne!(g2, g);
+        assert_eq!(s.get(i, g), None);
+        assert_eq!(s.get(i2, g2), Some(&"b"));
+        assert_eq!(s.remove(i, g), None);
+        assert_eq!(s.len(), 1);
+    }
+}

@@ -1,0 +1,691 @@
+//! All TCP connections of one host, sans-IO: IP packets in, IP packets
+//! out, events and one deadline for the whole host.
+//!
+//! ```text
+//! ep.handle_packet(now, &bytes);                  // an IP packet arrived
+//! while let Some(n) = ep.poll_transmit(now, &mut buf) { dev.send(&buf[..n]) }
+//! ep.poll_timeout()      // when to call handle_timeout
+//! ep.handle_timeout(now);
+//! ep.poll_event()        // connected, readable, closed(reason), incoming, …
+//! ```
+//!
+//! Connections are found by 4-tuple in a keyed hash map; deadlines sit in
+//! a heap; connections with something to send wait in a queue. Nothing per
+//! packet or per tick looks at all connections.
+
+mod config;
+mod cookie;
+mod demux;
+mod handle;
+mod input;
+mod listener;
+mod output;
+mod secrets;
+mod timer_heap;
+mod timewait;
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::net::{IpAddr, SocketAddr};
+
+use wire::Instant;
+
+use crate::conn::{self, CloseReason, Connection, Event, State, Status};
+use demux::{KeyedHasher, Map};
+use listener::Listener;
+use secrets::Secrets;
+use timer_heap::TimerHeap;
+use timewait::TimeWait;
+
+pub use config::EndpointConfig;
+pub use cookie::MSS_TABLE;
+pub use demux::FourTuple;
+pub use handle::{ConnHandle, ListenerHandle};
+
+/// Something that happened on the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointEvent {
+    /// An event of a connection the application holds.
+    Conn(ConnHandle, Event),
+    /// A listener has an established connection to accept.
+    Incoming(ListenerHandle),
+}
+
+/// Why an endpoint call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndpointError {
+    /// The address and port are already in use (a listener exists).
+    AddrInUse,
+    /// No local address of the needed family, or the address is not ours.
+    AddrNotAvailable,
+    /// Every ephemeral port to that destination is taken.
+    NoPortsAvailable,
+    /// The connection limit is reached.
+    TooManyConnections,
+    /// The handle names nothing (it was closed and released).
+    InvalidHandle,
+    /// The connection refused the call.
+    Conn(conn::Error),
+}
+
+impl core::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EndpointError::AddrInUse => f.write_str("address in use"),
+            EndpointError::AddrNotAvailable => f.write_str("address not available"),
+            EndpointError::NoPortsAvailable => f.write_str("no ephemeral port available"),
+            EndpointError::TooManyConnections => f.write_str("too many connections"),
+            EndpointError::InvalidHandle => f.write_str("invalid connection handle"),
+            EndpointError::Conn(e) => core::fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl core::error::Error for EndpointError {}
+
+impl From<conn::Error> for EndpointError {
+    fn from(e: conn::Error) -> Self {
+        EndpointError::Conn(e)
+    }
+}
+
+/// Counters of the whole endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// IP packets received.
+    pub packets_in: u64,
+    /// IP packets sent.
+    pub packets_out: u64,
+    /// Packets that did not parse (bad lengths, versions, options).
+    pub malformed: u64,
+    /// Packets whose IP, TCP or ICMP checksum failed.
+    pub bad_checksum: u64,
+    /// IP fragments (not reassembled, dropped).
+    pub fragments: u64,
+    /// Packets for an address that is not ours.
+    pub not_ours: u64,
+    /// RSTs sent for segments that matched nothing.
+    pub resets_sent: u64,
+    /// SYNs answered with a cookie.
+    pub syn_cookies_sent: u64,
+    /// Connections recreated from a returned cookie.
+    pub syn_cookies_accepted: u64,
+    /// ACKs that looked like cookie returns but did not verify.
+    pub syn_cookies_invalid: u64,
+    /// SYNs dropped (accept queue full, connection limit, cookies off).
+    pub syns_dropped: u64,
+    /// Connections created (both directions).
+    pub connections_opened: u64,
+    /// Connections freed.
+    pub connections_freed: u64,
+    /// ICMP echo requests answered.
+    pub echo_replies: u64,
+    /// ICMP errors acted on (path MTU, soft errors).
+    pub icmp_errors: u64,
+    /// Stateless replies dropped because their queue was full.
+    pub replies_dropped: u64,
+}
+
+/// One connection with what the endpoint knows about it.
+#[derive(Debug)]
+struct Entry {
+    conn: Connection,
+    tuple: FourTuple,
+    /// The listener that created it, until it is accepted.
+    listener: Option<ListenerHandle>,
+    /// Counted in the half-open (SYN queue) totals.
+    half_open: bool,
+    /// The application has the handle (connected or accepted).
+    owned: bool,
+    /// The application closed or aborted and no longer looks at it.
+    released: bool,
+    /// In the queue of connections that may have output.
+    in_ready: bool,
+    /// The deadline currently in the timer heap.
+    deadline: Option<Instant>,
+}
+
+/// A host's TCP/IP layer. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Endpoint {
+    config: EndpointConfig,
+    secrets: Secrets,
+    addrs: Vec<IpAddr>,
+    conns: handle::Slab<Entry>,
+    by_tuple: Map<FourTuple, ConnHandle>,
+    listeners: handle::Slab<Listener>,
+    listen_map: Map<(Option<IpAddr>, u16), ListenerHandle>,
+    time_wait: Map<FourTuple, TimeWait>,
+    tw_queue: VecDeque<(Instant, FourTuple)>,
+    timers: TimerHeap<ConnHandle>,
+    ready: VecDeque<ConnHandle>,
+    replies: VecDeque<output::Reply>,
+    events: VecDeque<EndpointEvent>,
+    half_open: usize,
+    next_ephemeral: u32,
+    stats: EndpointStats,
+    /// The latest time any call brought.
+    now: Instant,
+}
+
+impl Endpoint {
+    /// An endpoint with `config`, owning the addresses `addrs`.
+    /// `config.seed` must come from a real source of randomness outside
+    /// simulations: ISNs, ports and cookies derive from it.
+    pub fn new(config: EndpointConfig, addrs: &[IpAddr]) -> Endpoint {
+        let (secrets, (k0, k1)) = Secrets::new(config.seed);
+        let hasher = KeyedHasher::new(k0, k1);
+        Endpoint {
+            config,
+            secrets,
+            addrs: addrs.to_vec(),
+            conns: handle::Slab::new(),
+            by_tuple: Map::with_hasher(hasher),
+            listeners: handle::Slab::new(),
+            listen_map: Map::with_hasher(hasher),
+            time_wait: Map::with_hasher(hasher),
+            tw_queue: VecDeque::new(),
+            timers: TimerHeap::new(),
+            ready: VecDeque::new(),
+            replies: VecDeque::new(),
+            events: VecDeque::new(),
+            half_open: 0,
+            next_ephemeral: (k0 as u32) ^ (k1 as u32),
+            stats: EndpointStats::default(),
+            now: Instant::ZERO,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    /// The addresses this endpoint owns.
+    pub fn addresses(&self) -> &[IpAddr] {
+        &self.addrs
+    }
+
+    /// Adds an address.
+    pub fn add_address(&mut self, addr: IpAddr) {
+        if !self.addrs.contains(&addr) {
+            self.addrs.push(addr);
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EndpointStats {
+        self.stats
+    }
+
+    /// Live connections (full TCBs, half-open included).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Half-open connections (SYN-RECEIVED from listeners).
+    pub fn half_open_count(&self) -> usize {
+        self.half_open
+    }
+
+    /// Connections held in compact TIME-WAIT form.
+    pub fn time_wait_count(&self) -> usize {
+        self.time_wait.len()
+    }
+
+    /// Whether `addr` is one of ours (or anything is, in
+    /// `accept_any_address` mode).
+    fn is_ours(&self, addr: IpAddr) -> bool {
+        self.config.accept_any_address || self.addrs.contains(&addr)
+    }
+
+    /// The connection settings for a connection of `family`, with the MSS
+    /// from the MTU (RFC 9293 §3.7.1) and the family's default peer MSS.
+    fn conn_config(&self, template: &conn::Config, v6: bool) -> conn::Config {
+        let headers = if v6 { 60 } else { 40 };
+        let mut c = *template;
+        c.mss = c.mss.min(self.config.mtu.saturating_sub(headers)).max(64);
+        c.default_peer_mss = if v6 { 1220 } else { 536 };
+        c
+    }
+
+    /// Listens on `local` (an unspecified address listens on every
+    /// address) with a backlog for each of the SYN and accept queues.
+    pub fn listen(
+        &mut self,
+        local: SocketAddr,
+        backlog: usize,
+    ) -> Result<ListenerHandle, EndpointError> {
+        let key = (
+            (!local.ip().is_unspecified()).then_some(local.ip()),
+            local.port(),
+        );
+        if let Some(ip) = key.0 {
+            if !self.is_ours(ip) {
+                return Err(EndpointError::AddrNotAvailable);
+            }
+        }
+        if self.listen_map.contains_key(&key) {
+            return Err(EndpointError::AddrInUse);
+        }
+        let listener = Listener::new(local, backlog, self.config.conn);
+        let (index, generation) = self.listeners.insert(listener);
+        let h = ListenerHandle { index, generation };
+        self.listen_map.insert(key, h);
+        Ok(h)
+    }
+
+    /// Sets the settings of connections a listener creates from now on.
+    pub fn set_listener_config(&mut self, l: ListenerHandle, config: conn::Config) {
+        if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
+            listener.config = config;
+        }
+    }
+
+    /// Stops listening. Connections not yet accepted are reset.
+    pub fn unlisten(&mut self, l: ListenerHandle) {
+        let Some(listener) = self.listeners.remove(l.index, l.generation) else {
+            return;
+        };
+        let key = (
+            (!listener.local.ip().is_unspecified()).then_some(listener.local.ip()),
+            listener.local.port(),
+        );
+        self.listen_map.remove(&key);
+        for h in listener.accept_queue {
+            if let Some(e) = self.conns.get_mut(h.index, h.generation) {
+                e.conn.abort();
+                e.released = true;
+                e.listener = None;
+            }
+            self.sync(h, true);
+        }
+    }
+
+    /// The local address of a listener.
+    pub fn listener_addr(&self, l: ListenerHandle) -> Option<SocketAddr> {
+        self.listeners.get(l.index, l.generation).map(|x| x.local)
+    }
+
+    /// Takes the next established connection from a listener's accept
+    /// queue.
+    pub fn accept(&mut self, l: ListenerHandle) -> Option<ConnHandle> {
+        loop {
+            let listener = self.listeners.get_mut(l.index, l.generation)?;
+            let h = listener.accept_queue.pop_front()?;
+            let Some(e) = self.conns.get_mut(h.index, h.generation) else {
+                continue;
+            };
+            e.listener = None;
+            e.owned = true;
+            // What happened before the application had the handle.
+            self.events
+                .push_back(EndpointEvent::Conn(h, Event::Connected));
+            if e.conn.recv_queue() > 0 || e.conn.at_eof() || e.conn.is_closed() {
+                self.events
+                    .push_back(EndpointEvent::Conn(h, Event::Readable));
+            }
+            self.events
+                .push_back(EndpointEvent::Conn(h, Event::Writable));
+            if let Some(reason) = e.conn.close_reason() {
+                self.events
+                    .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
+            }
+            return Some(h);
+        }
+    }
+
+    /// Opens a connection to `remote` (RFC 9293 active OPEN) from `local`,
+    /// or from our first address of the right family and an ephemeral port
+    /// (RFC 6056).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> Result<ConnHandle, EndpointError> {
+        self.now = self.now.max(now);
+        if self.conns.len() >= self.config.max_connections {
+            return Err(EndpointError::TooManyConnections);
+        }
+        let local_ip = match local {
+            Some(l) if !l.ip().is_unspecified() => {
+                if !self.is_ours(l.ip()) {
+                    return Err(EndpointError::AddrNotAvailable);
+                }
+                l.ip()
+            }
+            _ => *self
+                .addrs
+                .iter()
+                .find(|a| a.is_ipv4() == remote.is_ipv4())
+                .ok_or(EndpointError::AddrNotAvailable)?,
+        };
+        let port = match local.map(|l| l.port()) {
+            Some(p) if p != 0 => {
+                let tuple = FourTuple {
+                    local: SocketAddr::new(local_ip, p),
+                    remote,
+                };
+                if self.tuple_in_use(&tuple) {
+                    return Err(EndpointError::AddrInUse);
+                }
+                p
+            }
+            _ => self.ephemeral_port(local_ip, remote)?,
+        };
+        let tuple = FourTuple {
+            local: SocketAddr::new(local_ip, port),
+            remote,
+        };
+        let iss = self.secrets.isn(&tuple, now);
+        let cfg = self.conn_config(&self.config.conn, remote.is_ipv6());
+        let conn = Connection::connect(cfg, port, remote.port(), iss, now);
+        let h = self.insert(Entry {
+            conn,
+            tuple,
+            listener: None,
+            half_open: false,
+            owned: true,
+            released: false,
+            in_ready: false,
+            deadline: None,
+        });
+        self.sync(h, true);
+        Ok(h)
+    }
+
+    fn tuple_in_use(&self, tuple: &FourTuple) -> bool {
+        self.by_tuple.contains_key(tuple) || self.time_wait.contains_key(tuple)
+    }
+
+    /// RFC 6056 §3.3.3 (Algorithm 3): search from a keyed offset so the
+    /// sequence of ports is unpredictable, skipping 4-tuples in use or in
+    /// TIME-WAIT.
+    fn ephemeral_port(&mut self, local: IpAddr, remote: SocketAddr) -> Result<u16, EndpointError> {
+        let (lo, hi) = self.config.ephemeral_ports;
+        let count = u32::from(hi.saturating_sub(lo)) + 1;
+        let offset = self.secrets.port_offset(local, remote);
+        for _ in 0..count {
+            let port = lo + (offset.wrapping_add(self.next_ephemeral) % count) as u16;
+            self.next_ephemeral = self.next_ephemeral.wrapping_add(1);
+            let tuple = FourTuple {
+                local: SocketAddr::new(local, port),
+                remote,
+            };
+            if !self.tuple_in_use(&tuple) {
+                return Ok(port);
+            }
+        }
+        Err(EndpointError::NoPortsAvailable)
+    }
+
+    fn insert(&mut self, entry: Entry) -> ConnHandle {
+        let tuple = entry.tuple;
+        let (index, generation) = self.conns.insert(entry);
+        let h = ConnHandle { index, generation };
+        self.by_tuple.insert(tuple, h);
+        self.stats.connections_opened += 1;
+        h
+    }
+
+    fn entry(&self, h: ConnHandle) -> Result<&Entry, EndpointError> {
+        self.conns
+            .get(h.index, h.generation)
+            .ok_or(EndpointError::InvalidHandle)
+    }
+
+    fn entry_mut(&mut self, h: ConnHandle) -> Result<&mut Entry, EndpointError> {
+        self.conns
+            .get_mut(h.index, h.generation)
+            .ok_or(EndpointError::InvalidHandle)
+    }
+
+    /// The connection behind a handle, to look at.
+    pub fn connection(&self, h: ConnHandle) -> Option<&Connection> {
+        self.conns.get(h.index, h.generation).map(|e| &e.conn)
+    }
+
+    /// Changes a connection through a closure; the endpoint then takes
+    /// note of what it wants to send and when.
+    pub fn with_connection<R>(
+        &mut self,
+        h: ConnHandle,
+        f: impl FnOnce(&mut Connection) -> R,
+    ) -> Option<R> {
+        let e = self.conns.get_mut(h.index, h.generation)?;
+        let r = f(&mut e.conn);
+        self.sync(h, true);
+        Some(r)
+    }
+
+    /// The connection's status.
+    pub fn status(&self, h: ConnHandle) -> Option<Status> {
+        self.connection(h).map(|c| c.status())
+    }
+
+    /// The local address and port.
+    pub fn local_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
+        self.entry(h).ok().map(|e| e.tuple.local)
+    }
+
+    /// The peer's address and port.
+    pub fn peer_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
+        self.entry(h).ok().map(|e| e.tuple.remote)
+    }
+
+    /// Queues data to send.
+    pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, EndpointError> {
+        let r = self.entry_mut(h)?.conn.send(data);
+        self.sync(h, true);
+        Ok(r?)
+    }
+
+    /// Reads received data: `Ok(0)` at the end of the stream.
+    pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, EndpointError> {
+        let r = self.entry_mut(h)?.conn.recv(buf);
+        self.sync(h, true);
+        Ok(r?)
+    }
+
+    /// Closes the sending side (FIN after the queued data); reading goes on.
+    pub fn shutdown(&mut self, h: ConnHandle, now: Instant) -> Result<(), EndpointError> {
+        self.now = self.now.max(now);
+        let r = self.entry_mut(h)?.conn.shutdown(now);
+        self.sync(h, true);
+        Ok(r?)
+    }
+
+    /// Closes the connection gracefully and gives up the handle: the
+    /// endpoint finishes the close (and TIME-WAIT) on its own.
+    pub fn close(&mut self, h: ConnHandle, now: Instant) {
+        self.now = self.now.max(now);
+        if let Ok(e) = self.entry_mut(h) {
+            e.conn.close(now);
+            e.released = true;
+            self.sync(h, true);
+        }
+    }
+
+    /// Resets the connection (RST) and gives up the handle.
+    pub fn abort(&mut self, h: ConnHandle) {
+        if let Ok(e) = self.entry_mut(h) {
+            e.conn.abort();
+            e.released = true;
+            self.sync(h, true);
+        }
+    }
+
+    /// Gives up a handle without closing (for a connection that already
+    /// ended, after reading its error).
+    pub fn release(&mut self, h: ConnHandle) {
+        if let Ok(e) = self.entry_mut(h) {
+            e.released = true;
+            self.sync(h, false);
+        }
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<EndpointEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must run next.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let conns = &self.conns;
+        let conn_next = self.timers.peek_valid(|at, h| {
+            conns
+                .get(h.index, h.generation)
+                .is_some_and(|e| e.deadline == Some(at))
+        });
+        let tw_next = self.tw_queue.front().map(|(t, _)| *t);
+        match (conn_next, tw_next) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every deadline that has passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        while let Some((at, h)) = self.timers.pop_due(now) {
+            let Some(e) = self.conns.get_mut(h.index, h.generation) else {
+                continue;
+            };
+            if e.deadline != Some(at) {
+                continue;
+            }
+            e.deadline = None;
+            e.conn.handle_timeout(now);
+            self.sync(h, true);
+        }
+        while let Some(&(at, tuple)) = self.tw_queue.front() {
+            if at > now {
+                break;
+            }
+            self.tw_queue.pop_front();
+            match self.time_wait.get(&tuple) {
+                Some(tw) if tw.info.expires > at => {
+                    // Restarted by a retransmitted FIN: wait again.
+                    self.tw_queue.push_back((tw.info.expires, tuple));
+                }
+                Some(_) => {
+                    self.time_wait.remove(&tuple);
+                }
+                None => {}
+            }
+        }
+        let conns = &self.conns;
+        self.timers.compact(conns.len(), |at, h| {
+            conns
+                .get(h.index, h.generation)
+                .is_some_and(|e| e.deadline == Some(at))
+        });
+    }
+
+    /// After anything touched connection `h`: collect its events, move it
+    /// between queues, reschedule its deadline, queue it for output, and
+    /// free it once it is over.
+    fn sync(&mut self, h: ConnHandle, may_output: bool) {
+        let Some(e) = self.conns.get_mut(h.index, h.generation) else {
+            return;
+        };
+        let mut became_established = false;
+        while let Some(ev) = e.conn.poll_event() {
+            if let Event::StateChanged {
+                to: State::Established,
+                ..
+            } = ev
+            {
+                became_established = true;
+            }
+            if e.owned && !e.released {
+                self.events.push_back(EndpointEvent::Conn(h, ev));
+            }
+        }
+        let state = e.conn.state();
+        if e.half_open && state != State::SynReceived {
+            e.half_open = false;
+            self.half_open -= 1;
+            if let Some(l) = e.listener {
+                if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
+                    listener.syn_queue = listener.syn_queue.saturating_sub(1);
+                }
+            }
+        }
+        if became_established && !e.owned {
+            if let Some(l) = e.listener {
+                if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
+                    listener.accept_queue.push_back(h);
+                    self.events.push_back(EndpointEvent::Incoming(l));
+                }
+            }
+        }
+        let dead = match state {
+            // A passive connection reset in SYN-RECEIVED went back to
+            // LISTEN: the listener itself is the LISTEN, drop the copy.
+            State::Listen => true,
+            State::Closed => e.released || !e.owned,
+            State::TimeWait => e.released,
+            _ => false,
+        };
+        if dead {
+            self.free(h);
+            return;
+        }
+        let deadline = e.conn.poll_timeout();
+        if deadline != e.deadline {
+            e.deadline = deadline;
+            if let Some(at) = deadline {
+                self.timers.push(at, h);
+            }
+        }
+        if may_output && !e.in_ready {
+            e.in_ready = true;
+            self.ready.push_back(h);
+        }
+    }
+
+    /// Frees a connection: TIME-WAIT moves to its compact form, anything
+    /// else is forgotten. What it still owed (a RST, the last ACK) is sent
+    /// first as a stateless reply.
+    fn free(&mut self, h: ConnHandle) {
+        let Some(mut e) = self.conns.remove(h.index, h.generation) else {
+            return;
+        };
+        self.by_tuple.remove(&e.tuple);
+        self.stats.connections_freed += 1;
+        if e.half_open {
+            self.half_open -= 1;
+        }
+        if let Some(l) = e.listener {
+            if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
+                if e.half_open {
+                    listener.syn_queue = listener.syn_queue.saturating_sub(1);
+                }
+                listener.accept_queue.retain(|x| *x != h);
+            }
+        }
+        // Flush what the connection still has to say (its RST, or the ACK
+        // of the peer's FIN) before it disappears.
+        while let Some(seg) = e.conn.poll_transmit(self.now) {
+            if seg.payload_len == 0 {
+                self.push_reply(output::Reply::Segment {
+                    tuple: e.tuple,
+                    seg,
+                });
+            }
+        }
+        if let Some(info) = e.conn.time_wait_info() {
+            if self.time_wait.len() < self.config.max_time_wait {
+                self.time_wait.insert(e.tuple, TimeWait { info });
+                self.tw_queue.push_back((info.expires, e.tuple));
+            }
+        }
+        if e.owned && !e.released {
+            let reason = e.conn.close_reason().unwrap_or(CloseReason::Normal);
+            self.events
+                .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
+        }
+    }
+}

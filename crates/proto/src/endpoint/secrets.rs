@@ -1,0 +1,90 @@
+//! Unpredictable numbers: initial sequence numbers (RFC 6528) and
+//! ephemeral ports (RFC 6056), from keyed hashes of the 4-tuple.
+
+use core::net::SocketAddr;
+
+use siphasher::sip::SipHasher24;
+use wire::{Instant, SeqNum};
+
+use super::demux::FourTuple;
+use core::hash::{Hash, Hasher};
+
+/// The endpoint's secrets, drawn once from its seed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Secrets {
+    isn: (u64, u64),
+    port: (u64, u64),
+    cookie: (u64, u64),
+}
+
+/// splitmix64, to spread one seed over several keys.
+fn mix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn sip<T: Hash>(key: (u64, u64), value: T) -> u64 {
+    let mut h = SipHasher24::new_with_keys(key.0, key.1);
+    value.hash(&mut h);
+    h.finish()
+}
+
+impl Secrets {
+    /// Keys derived from `seed`; the caller supplies real randomness.
+    pub fn new(seed: u64) -> (Secrets, (u64, u64)) {
+        let mut s = seed;
+        let secrets = Secrets {
+            isn: (mix(&mut s), mix(&mut s)),
+            port: (mix(&mut s), mix(&mut s)),
+            cookie: (mix(&mut s), mix(&mut s)),
+        };
+        (secrets, (mix(&mut s), mix(&mut s)))
+    }
+
+    /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+    /// secretkey), M a 4 µs clock, F SipHash-2-4.
+    pub fn isn(&self, tuple: &FourTuple, now: Instant) -> SeqNum {
+        let m = (now.micros() / 4) as u32;
+        SeqNum(m.wrapping_add(sip(self.isn, tuple) as u32))
+    }
+
+    /// RFC 6056 §3.3.3 (Algorithm 3): the offset at which the search for a
+    /// free ephemeral port to `remote` starts, F(local IP, remote IP,
+    /// remote port, secret).
+    pub fn port_offset(&self, local: core::net::IpAddr, remote: SocketAddr) -> u32 {
+        sip(self.port, (local, remote)) as u32
+    }
+
+    /// The keyed hash a SYN cookie carries (RFC 4987 §3.6).
+    pub fn cookie_hash(&self, tuple: &FourTuple, irs: SeqNum, counter: u32) -> u32 {
+        sip(self.cookie, (tuple, irs.0, counter)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{IpAddr, Ipv4Addr};
+
+    fn tuple(port: u16) -> FourTuple {
+        FourTuple {
+            local: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 80),
+            remote: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), port),
+        }
+    }
+
+    #[test]
+    fn isn_depends_on_tuple_secret_and_clock() {
+        let (a, _) = Secrets::new(1);
+        let (b, _) = Secrets::new(2);
+        let t = Instant::from_secs(5);
+        assert_ne!(a.isn(&tuple(1000), t), a.isn(&tuple(1001), t));
+        assert_ne!(a.isn(&tuple(1000), t), b.isn(&tuple(1000), t));
+        // The clock part advances one per 4 µs.
+        let later = t + core::time::Duration::from_micros(400);
+        assert_eq!(a.isn(&tuple(1000), later) - a.isn(&tuple(1000), t), 100);
+    }
+}

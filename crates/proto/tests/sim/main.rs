@@ -1,0 +1,6 @@
+//! Whole endpoints on the deterministic simulator: many connections,
+//! impaired links, attacks.
+
+mod harness;
+
+mod smoke;
