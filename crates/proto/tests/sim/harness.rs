@@ -7,7 +7,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use proto::conn::Event;
 use proto::endpoint::{ConnHandle, Endpoint, EndpointConfig, EndpointEvent, ListenerHandle};
 use sim::{Host, HostId, LinkSpec, Network};
 use wire::Instant;
