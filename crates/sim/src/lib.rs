@@ -23,6 +23,7 @@
 
 mod event;
 mod host;
+mod impair;
 mod link;
 mod network;
 pub mod pcap;
@@ -33,6 +34,7 @@ mod stats;
 mod units;
 
 pub use host::Host;
+pub use impair::{Impairment, Outcome};
 pub use link::{LinkId, Verdict};
 pub use network::{HostId, Network, MAX_PACKET};
 pub use pcap::PcapSink;

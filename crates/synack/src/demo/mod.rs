@@ -1,0 +1,1 @@
+//! Scenarios on a simulated link (being written).

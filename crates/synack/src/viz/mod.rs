@@ -1,0 +1,1 @@
+//! Ladder diagrams and graphs (being written).
