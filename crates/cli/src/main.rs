@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod connect;
 mod demo;
 mod get;
@@ -11,6 +12,10 @@ mod http;
 mod serve;
 mod trace;
 mod tunargs;
+
+/// Counts live heap bytes for `synack bench`'s memory rows.
+#[global_allocator]
+static HEAP: synack::bench::CountingAlloc = synack::bench::CountingAlloc::new();
 
 /// A userspace TCP/IP stack you can watch.
 #[derive(Parser)]
@@ -32,6 +37,8 @@ enum Command {
     Connect(connect::ConnectArgs),
     /// Fetch a URL from a server on the kernel side.
     Get(get::GetArgs),
+    /// Measure synack beside smoltcp, the kernel and memcpy.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +49,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Get(args) => get::run(args),
+        Command::Bench(args) => bench::run(args, &|| HEAP.live()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -527,8 +527,11 @@ impl Connection {
         snd.wl2 = ack;
         if wnd > 0 && self.timers.persist.is_some() {
             // The window opened: probing ends, and a probe byte still
-            // unacknowledged is now ordinary data in flight.
+            // unacknowledged is now ordinary data in flight. The probes'
+            // backoff ends with them: it must not stretch the RTO of the
+            // data that follows (as Linux's tcp_ack_probe does).
             self.timers.persist = None;
+            self.rtt.reset_backoff();
             if snd.nxt > snd.una {
                 snd.nxt = snd.una;
             }

@@ -13,6 +13,9 @@ use super::state::State;
 use super::timers::Timer;
 use super::Connection;
 
+/// How long an emptied buffer keeps its memory.
+const IDLE_RELEASE: core::time::Duration = core::time::Duration::from_secs(1);
+
 /// A segment to send. Its data, if any, stays in the connection's send
 /// buffer: fetch it with [`Connection::payload`] or write the whole
 /// segment with [`Connection::emit`].
@@ -119,7 +122,19 @@ impl Connection {
         Some(seg)
     }
 
+    /// Buffers that emptied give their memory back a second later, so
+    /// that an idle connection is small without a busy one freeing and
+    /// growing its buffers on every read.
+    fn arm_idle_release(&mut self, now: Instant) {
+        let releasable =
+            self.rcv.releasable() || (self.snd.buf.allocated() > 0 && self.snd.buf.is_empty());
+        if releasable && self.timers.idle_release.is_none() && self.state != State::Closed {
+            self.timers.idle_release = Some(now + IDLE_RELEASE);
+        }
+    }
+
     fn next_segment(&mut self, now: Instant) -> Option<Segment> {
+        self.arm_idle_release(now);
         if let Some((seq, ack, flags)) = self.pending.rst.take() {
             let mut rst = self.bare(seq, ack, flags, SendReason::Rst);
             if let Some(port) = self.pending.rst_port.take() {
@@ -253,7 +268,12 @@ impl Connection {
             return Some(self.data_segment(now, self.snd.nxt, len, reason));
         }
         if let Some(fin) = self.snd.fin_seq() {
-            if self.snd.nxt == fin {
+            // The FIN takes a sequence number: it goes only inside the
+            // peer's window (RFC 9293 §3.8.6.1), or at SND.UNA when all
+            // data is acknowledged (a receiver takes a bare FIN at RCV.NXT
+            // even into a zero window). Never after an unaccepted probe.
+            let fits = fin < self.snd.una + self.snd.wnd || fin == self.snd.una;
+            if self.snd.nxt == fin && fits {
                 // The FIN alone: all data has been sent.
                 let reason = if self.snd.max > fin {
                     self.stats.rto_retransmits += 1;
@@ -284,7 +304,19 @@ impl Connection {
             return Some(self.ack_segment(now, self.snd.una - 1, SendReason::KeepAlive));
         }
         let reason = self.pending.ack?;
-        Some(self.ack_segment(now, self.snd.nxt, reason))
+        // A pure ACK carries the highest sequence number sent, not SND.NXT:
+        // after a timeout moved SND.NXT back, the peer may already hold
+        // data up to SND.MAX and would find SEG.SEQ = SND.NXT old, drop
+        // the segment as unacceptable and never see its ACK (RFC 9293
+        // §3.10.7.4 first check). It stays within the peer's window, as
+        // Linux's tcp_acceptable_seq does.
+        let window_end = self.snd.una + self.snd.wnd;
+        let seq = if self.snd.max <= window_end {
+            self.snd.max
+        } else {
+            window_end.max(self.snd.nxt)
+        };
+        Some(self.ack_segment(now, seq, reason))
     }
 
     /// One byte into a zero window (RFC 9293 §3.8.6.1): the byte at
@@ -423,6 +455,12 @@ impl Connection {
                     self.pending.ack.get_or_insert(SendReason::Ack);
                 }
                 Timer::Keepalive => self.on_keepalive_timeout(now),
+                Timer::IdleRelease => {
+                    self.rcv.release_if_empty();
+                    if self.snd.buf.is_empty() {
+                        self.snd.buf.release();
+                    }
+                }
             }
         }
     }

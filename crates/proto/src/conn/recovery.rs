@@ -18,8 +18,8 @@ pub(crate) struct Recovery {
     pub dupacks: u32,
     /// In fast recovery until `recover` is acknowledged.
     pub in_recovery: bool,
-    /// RFC 6582 "recover": the highest sequence number sent when recovery
-    /// began (or at the last timeout).
+    /// RFC 6582 "recover", kept as SND.MAX when recovery began (or at the
+    /// last timeout): one past the highest sequence number sent.
     pub recover: SeqNum,
     /// A segment to resend at once, starting at this sequence number.
     pub retransmit_now: Option<SeqNum>,
@@ -60,8 +60,10 @@ impl Recovery {
             cc.set_cwnd(cc.cwnd().saturating_add(mss));
         } else if self.dupacks == DUPACK_THRESHOLD {
             // RFC 6582 §3.2 step 2: only if the ACK covers more than
-            // "recover", so one loss event causes one reduction.
-            if snd.una > self.recover {
+            // "recover", so one loss event causes one reduction. `recover`
+            // is kept as SND.MAX, one past the highest sequence number
+            // sent, so "covers more than" the highest is `>=` here.
+            if snd.una >= self.recover {
                 self.in_recovery = true;
                 self.recover = snd.max;
                 let ssthresh = cc.on_congestion_event(now, snd.in_flight());
@@ -85,8 +87,10 @@ impl Recovery {
         if !self.in_recovery {
             return AckKind::Normal;
         }
-        if snd.una > self.recover {
-            // RFC 6582 §3.2 step 3: a full acknowledgment ends recovery.
+        if snd.una >= self.recover {
+            // RFC 6582 §3.2 step 3: a full acknowledgment ends recovery:
+            // it acknowledges everything up to and including the highest
+            // sequence number sent (SND.MAX - 1) when recovery began.
             self.in_recovery = false;
             self.retransmit_now = None;
             cc.on_recovery_exit(now, snd.in_flight());

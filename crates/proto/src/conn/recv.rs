@@ -228,15 +228,22 @@ impl RecvState {
 
     /// Reads in-order data into `out`.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
-        let n = self.buf.read(out);
+        self.buf.read(out)
+    }
+
+    /// Whether the buffer holds memory but no data: it may be released.
+    pub fn releasable(&self) -> bool {
+        self.buf.allocated() > 0 && self.buf.is_empty() && self.ooo.is_empty()
+    }
+
+    /// Gives the buffer's memory back if it holds no data.
+    pub fn release_if_empty(&mut self) {
         if self.buf.is_empty() && self.ooo.is_empty() {
             // Bytes placed past the end for a range the assembler refused
-            // are garbage once no range is held: drop them so an idle
-            // connection frees its buffer.
+            // are garbage once no range is held.
             self.buf.clear_pending();
             self.buf.release();
         }
-        n
     }
 
     /// Whether the FIN is next in sequence (all data before it arrived).

@@ -104,10 +104,6 @@ impl SendState {
             // before can overtake it.
             self.nxt = ack;
         }
-        if self.buf.is_empty() {
-            // An idle connection holds no buffer memory.
-            self.buf.release();
-        }
         data_acked
     }
 
@@ -155,7 +151,10 @@ impl SendState {
     /// either zero or too small to use under sender SWS avoidance, which
     /// the same timer overrides (§3.8.6.2.1 (4), the override timeout).
     pub fn window_blocked(&self) -> bool {
-        self.data_end() > self.nxt && self.max == self.una
+        // SND.NXT, not SND.MAX: after a timeout moved SND.NXT back into a
+        // window that has since closed, the retransmission cannot go and
+        // the probes must take over, or nothing would ever be sent again.
+        self.data_end() > self.nxt && self.nxt == self.una
     }
 }
 

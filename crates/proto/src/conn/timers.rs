@@ -18,6 +18,8 @@ pub(crate) struct Timers {
     pub time_wait: Option<Instant>,
     /// The end of the FIN-WAIT-2 wait of a fully closed connection.
     pub fin_wait_2: Option<Instant>,
+    /// When empty buffers give their memory back.
+    pub idle_release: Option<Instant>,
 }
 
 /// Which timer fired.
@@ -29,10 +31,11 @@ pub(crate) enum Timer {
     Keepalive,
     TimeWait,
     FinWait2,
+    IdleRelease,
 }
 
 impl Timers {
-    fn all(&self) -> [(Timer, Option<Instant>); 6] {
+    fn all(&self) -> [(Timer, Option<Instant>); 7] {
         [
             (Timer::TimeWait, self.time_wait),
             (Timer::FinWait2, self.fin_wait_2),
@@ -40,6 +43,7 @@ impl Timers {
             (Timer::Persist, self.persist),
             (Timer::DelayedAck, self.delayed_ack),
             (Timer::Keepalive, self.keepalive),
+            (Timer::IdleRelease, self.idle_release),
         ]
     }
 
@@ -67,6 +71,7 @@ impl Timers {
             Timer::Keepalive => &mut self.keepalive,
             Timer::TimeWait => &mut self.time_wait,
             Timer::FinWait2 => &mut self.fin_wait_2,
+            Timer::IdleRelease => &mut self.idle_release,
         }
     }
 

@@ -76,6 +76,18 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Gives back memory of empty slots at the end (after a burst of
+    /// connections has gone). Slots in use keep their indices.
+    pub fn shrink_to_fit(&mut self) {
+        while self.slots.last().is_some_and(|s| s.value.is_none()) {
+            self.slots.pop();
+        }
+        let len = self.slots.len() as u32;
+        self.free.retain(|&i| i < len);
+        self.slots.shrink_to_fit();
+        self.free.shrink_to_fit();
+    }
+
     pub fn get(&self, index: u32, generation: u32) -> Option<&T> {
         let slot = self.slots.get(index as usize)?;
         if slot.generation == generation {

@@ -228,6 +228,24 @@ impl Endpoint {
         self.half_open
     }
 
+    /// Gives back memory that bursts of connections left behind (table
+    /// capacity, queue capacity, freed slots). Cheap to call now and then.
+    pub fn shrink_to_fit(&mut self) {
+        self.conns.shrink_to_fit();
+        self.by_tuple.shrink_to_fit();
+        self.time_wait.shrink_to_fit();
+        self.tw_queue.shrink_to_fit();
+        self.ready.shrink_to_fit();
+        self.replies.shrink_to_fit();
+        self.events.shrink_to_fit();
+        let conns = &self.conns;
+        self.timers.retain(|at, h| {
+            conns
+                .get(h.index, h.generation)
+                .is_some_and(|e| e.deadline == Some(at))
+        });
+    }
+
     /// Connections held in compact TIME-WAIT form.
     pub fn time_wait_count(&self) -> usize {
         self.time_wait.len()

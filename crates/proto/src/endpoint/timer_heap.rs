@@ -44,6 +44,12 @@ impl<K: Ord + Copy> TimerHeap<K> {
         }
     }
 
+    /// Keeps only valid entries and frees the rest of the capacity.
+    pub fn retain(&mut self, mut valid: impl FnMut(Instant, K) -> bool) {
+        self.heap.retain(|Reverse((at, k))| valid(*at, *k));
+        self.heap.shrink_to_fit();
+    }
+
     /// Drops stale entries when they outnumber the live ones, so a
     /// connection re-arming its timer often cannot grow the heap.
     pub fn compact(&mut self, live: usize, mut valid: impl FnMut(Instant, K) -> bool) {

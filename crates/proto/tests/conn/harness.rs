@@ -464,6 +464,10 @@ impl Pair {
             if done(self) {
                 return true;
             }
+            // What `done` queued (a write, a close) goes out at this same
+            // instant; otherwise a last FIN could be left unsent when
+            // nothing else is in flight or timed.
+            self.transmit();
             let next_packet = self.flight.iter().map(|p| (p.at, p.order)).min();
             let next_timer = [self.a.poll_timeout(), self.b.poll_timeout()]
                 .into_iter()
@@ -473,7 +477,18 @@ impl Pair {
                 (Some((p, _)), Some(t)) => p.min(t),
                 (Some((p, _)), None) => p,
                 (None, Some(t)) => t,
-                (None, None) => return done(self),
+                (None, None) => {
+                    // Idle: `done` may still queue something (a close, a
+                    // window update after a read). Send it and go on.
+                    if done(self) {
+                        return true;
+                    }
+                    self.transmit();
+                    if self.idle() {
+                        return false;
+                    }
+                    continue;
+                }
             };
             if next > end {
                 return false;
@@ -536,4 +551,87 @@ pub fn states_of(events: &[Event]) -> Vec<State> {
         }
     }
     v.into()
+}
+
+// ---- Helpers for the data-transfer scripts (transfer_*, flow_*, options_*,
+// loss_*, wrap, props). ----
+
+impl Tcb {
+    /// An active open with a chosen ISS: SYN-SENT, the SYN not yet polled.
+    pub fn client_iss(config: Config, iss: u32) -> Tcb {
+        Tcb::wrap(Connection::connect(config, LOCAL, REMOTE, SeqNum(iss), T0))
+    }
+
+    /// An active open with ISS `iss`, completed by the SYN-ACK that `peer`
+    /// builds from our SYN, arriving `rtt` after the SYN left. The final
+    /// ACK is consumed and the events forgotten.
+    pub fn open(config: Config, iss: u32, rtt: Duration, peer: impl FnOnce(&Sent) -> Seg) -> Tcb {
+        let mut t = Tcb::client_iss(config, iss);
+        let syn = t.out1();
+        assert!(syn.is(TcpFlags::SYN));
+        t.now += rtt;
+        t.input(peer(&syn));
+        let ack = t.out1();
+        assert!(ack.is(TcpFlags::ACK), "{ack:?}");
+        assert_eq!(t.conn.state(), State::Established);
+        t.events.clear();
+        t
+    }
+
+    /// Moves the clock by `d` without firing anything.
+    pub fn wait(&mut self, d: Duration) {
+        self.now += d;
+    }
+
+    /// The deadline the connection reports, relative to now.
+    pub fn next_in(&self) -> Option<Duration> {
+        self.conn
+            .poll_timeout()
+            .map(|t| t.saturating_since(self.now))
+    }
+}
+
+impl Sent {
+    /// The TSval of a segment that carries timestamps.
+    pub fn tsval(&self) -> u32 {
+        self.options.timestamps.expect("timestamps").tsval
+    }
+    /// The TSecr of a segment that carries timestamps.
+    pub fn tsecr(&self) -> u32 {
+        self.options.timestamps.expect("timestamps").tsecr
+    }
+    /// The SACK blocks, as (start, end) numbers.
+    pub fn sacks(&self) -> Vec<(u32, u32)> {
+        self.options
+            .sack
+            .as_slice()
+            .iter()
+            .map(|b| (b.start.0, b.end.0))
+            .collect()
+    }
+}
+
+impl Pair {
+    /// Like [`Pair::new`], with the two ISSs chosen (for sequence wrap).
+    pub fn with_iss(
+        a_cfg: Config,
+        b_cfg: Config,
+        impair: Impair,
+        seed: u64,
+        iss_a: u32,
+        iss_b: u32,
+    ) -> Pair {
+        let mut p = Pair::new(a_cfg, b_cfg, impair, seed);
+        p.a = Connection::connect(a_cfg, LOCAL, REMOTE, SeqNum(iss_a), T0);
+        p.b = Connection::listen(b_cfg, REMOTE, SeqNum(iss_b), T0);
+        p
+    }
+}
+
+impl Pair {
+    /// Nothing in flight and no timer running: only the application can
+    /// make something happen.
+    pub fn idle(&self) -> bool {
+        self.flight.is_empty() && self.a.poll_timeout().is_none() && self.b.poll_timeout().is_none()
+    }
 }

@@ -3,5 +3,25 @@
 
 mod harness;
 
+mod flow_nagle_delack;
+mod flow_persist;
+mod flow_window;
+mod loss_congestion;
+mod loss_rto;
+mod options_sack;
+mod options_timestamps;
+mod options_wscale;
+mod props;
+mod rst_and_challenge;
+mod states_closed_listen;
+mod states_closing;
+mod states_established;
+mod states_setup;
+mod states_syn;
+mod states_user_calls;
 mod textbook;
 mod transfer;
+mod transfer_keepalive;
+mod transfer_reassembly;
+mod transfer_segmentation;
+mod wrap;

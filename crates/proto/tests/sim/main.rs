@@ -3,4 +3,9 @@
 
 mod harness;
 
+mod blind;
+mod concurrent;
+mod flood;
+mod integrity;
+mod pcap;
 mod smoke;

@@ -1,0 +1,247 @@
+//! `synack bench`: synack side by side with its rivals in the same run —
+//! smoltcp (with the `rivals` feature), the Linux kernel, and memcpy as the
+//! line no stack can cross. Ratios matter more than absolute figures on a
+//! shared machine.
+
+mod alloc;
+mod bulk;
+mod churn;
+mod mem;
+mod memcpy;
+mod pair;
+#[cfg(feature = "rivals")]
+mod smol;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+pub use alloc::CountingAlloc;
+
+/// One row: synack's figure and each rival's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The row's name (`bulk-1500`, `churn`, …).
+    pub bench: String,
+    /// The unit of every figure.
+    pub unit: &'static str,
+    /// synack's figure; `None` when it could not be measured here.
+    pub synack: Option<f64>,
+    /// Each rival's figure.
+    pub rivals: Vec<(&'static str, f64)>,
+    /// A remark printed under the table (how it was measured).
+    pub note: Option<String>,
+}
+
+impl Row {
+    fn new(bench: &str, unit: &'static str, synack: Option<f64>) -> Row {
+        Row {
+            bench: bench.to_string(),
+            unit,
+            synack,
+            rivals: Vec::new(),
+            note: None,
+        }
+    }
+
+    fn rival(mut self, name: &'static str, value: Option<f64>) -> Row {
+        if let Some(v) = value {
+            self.rivals.push((name, v));
+        }
+        self
+    }
+
+    fn note(mut self, note: impl Into<String>) -> Row {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The row as one JSON object: `{"bench", "unit", "synack", "rivals",
+    /// "ratio"}`; the ratio is synack / rival.
+    pub fn json(&self) -> String {
+        let num = |v: f64| {
+            if v.is_finite() {
+                format!("{v:.6}")
+            } else {
+                "null".into()
+            }
+        };
+        let mut s = format!(
+            "{{\"bench\": \"{}\", \"unit\": \"{}\", \"synack\": {}, \"rivals\": {{",
+            self.bench,
+            self.unit,
+            self.synack.map_or("null".into(), num)
+        );
+        for (i, (name, v)) in self.rivals.iter().enumerate() {
+            let _ = write!(
+                s,
+                "{}\"{name}\": {}",
+                if i > 0 { ", " } else { "" },
+                num(*v)
+            );
+        }
+        s.push_str("}, \"ratio\": {");
+        for (i, (name, v)) in self.rivals.iter().enumerate() {
+            let ratio = self.synack.map_or("null".into(), |x| num(x / v));
+            let _ = write!(s, "{}\"{name}\": {ratio}", if i > 0 { ", " } else { "" });
+        }
+        s.push_str("}}");
+        s
+    }
+}
+
+/// The names `synack bench` knows, in the order it runs them.
+pub const ROWS: &[&str] = &[
+    "memcpy",
+    "bulk-1500",
+    "bulk-65535",
+    "churn",
+    "scale-0",
+    "scale-1000",
+    "scale-10000",
+    "scale-100000",
+    "mem-established",
+    "mem-timewait",
+    "mem-halfopen",
+    "rss-1m",
+];
+
+/// Whether `name` is selected by `wanted` (empty: everything; a prefix
+/// like `scale` or `mem` selects its group).
+pub fn selected(name: &str, wanted: &[String]) -> bool {
+    wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| name == w || name.starts_with(&format!("{w}-")))
+}
+
+/// How much work each row does.
+#[derive(Debug, Clone, Copy)]
+pub struct Effort {
+    /// Bytes moved by the bulk rows (the issue's figure: 1 GiB).
+    pub bulk_bytes: u64,
+    /// Bytes moved by the scale rows.
+    pub scale_bytes: u64,
+    /// How long the churn row runs per stack.
+    pub churn_time: Duration,
+}
+
+impl Default for Effort {
+    fn default() -> Self {
+        Effort {
+            bulk_bytes: 1 << 30,
+            scale_bytes: 256 << 20,
+            churn_time: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Runs one row by name; `meter` reads the live heap (for the memory
+/// rows).
+pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -> Option<Row> {
+    let row = match name {
+        "memcpy" => Row::new(name, "Gbit/s", Some(memcpy::bandwidth(effort.bulk_bytes))).note(
+            "memcpy: two copies of every byte (into a 1 MiB ring and out), as a stack must do",
+        ),
+        "bulk-1500" | "bulk-65535" => {
+            let mtu: u16 = if name == "bulk-1500" { 1500 } else { 65535 };
+            Row::new(name, "Gbit/s", Some(bulk::synack(mtu, effort.bulk_bytes, 0)))
+                .rival("smoltcp", smoltcp_bulk(mtu, effort.bulk_bytes, 0))
+                .rival("memcpy", Some(memcpy::bandwidth(effort.bulk_bytes)))
+        }
+        "churn" => Row::new(name, "conn/s", Some(churn::synack(effort.churn_time)))
+            .rival("smoltcp", smoltcp_churn(effort.churn_time))
+            .rival("kernel", churn::kernel(effort.churn_time).ok())
+            .note("churn: synack's client holds TIME-WAIT with an MSL of 1 s over 256 addresses"),
+        _ if name.starts_with("scale-") => {
+            let n: usize = name["scale-".len()..].parse().ok()?;
+            Row::new(name, "Gbit/s", Some(bulk::synack(1500, effort.scale_bytes, n)))
+                .rival("smoltcp", smoltcp_bulk(1500, effort.scale_bytes, n))
+        }
+        "mem-established" => Row::new(name, "bytes", mem::established(meter, 10_000))
+            .note("mem: heap growth per connection end (counting allocator), 10 000 of each"),
+        "mem-timewait" => Row::new(name, "bytes", mem::time_wait(meter, 10_000)),
+        "mem-halfopen" => Row::new(name, "bytes", mem::half_open(meter, 10_000)),
+        "rss-1m" => Row::new(name, "MiB", mem::rss_with(1_000_000))
+            .note("rss-1m: resident size of this process with 1 000 000 established connections (both ends)"),
+        _ => return None,
+    };
+    Some(row)
+}
+
+#[cfg(feature = "rivals")]
+fn smoltcp_bulk(mtu: u16, total: u64, idle: usize) -> Option<f64> {
+    smol::bulk(mtu, total, idle)
+}
+
+#[cfg(not(feature = "rivals"))]
+fn smoltcp_bulk(_mtu: u16, _total: u64, _idle: usize) -> Option<f64> {
+    None
+}
+
+#[cfg(feature = "rivals")]
+fn smoltcp_churn(d: Duration) -> Option<f64> {
+    smol::churn(d)
+}
+
+#[cfg(not(feature = "rivals"))]
+fn smoltcp_churn(_d: Duration) -> Option<f64> {
+    None
+}
+
+/// Renders rows as a table with ratios to each rival.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<16} {:>8} {:>12}  rivals (synack ÷ rival)",
+        "row", "unit", "synack"
+    );
+    for r in rows {
+        let v = r.synack.map_or("n/a".into(), |v| format!("{v:.3}"));
+        let _ = write!(s, "{:<16} {:>8} {:>12} ", r.bench, r.unit, v);
+        for (name, x) in &r.rivals {
+            let ratio = r.synack.map_or("n/a".into(), |v| format!("{:.2}×", v / x));
+            let _ = write!(s, " {name} {x:.3} ({ratio})");
+        }
+        s.push('\n');
+    }
+    for r in rows {
+        if let Some(n) = &r.note {
+            let _ = writeln!(s, "  {n}");
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_line_format() {
+        let r = Row::new("churn", "conn/s", Some(200.0))
+            .rival("kernel", Some(100.0))
+            .rival("smoltcp", None);
+        assert_eq!(
+            r.json(),
+            "{\"bench\": \"churn\", \"unit\": \"conn/s\", \"synack\": 200.000000, \
+             \"rivals\": {\"kernel\": 100.000000}, \"ratio\": {\"kernel\": 2.000000}}"
+        );
+    }
+
+    #[test]
+    fn selection_by_group() {
+        let w = vec!["scale".to_string()];
+        assert!(selected("scale-1000", &w));
+        assert!(!selected("bulk-1500", &w));
+        assert!(selected("anything", &[]));
+    }
+
+    #[test]
+    fn small_runs_move_every_byte() {
+        // A bulk run at both MTUs and a short churn run complete.
+        assert!(bulk::synack(1500, 4 << 20, 10) > 0.0);
+        assert!(bulk::synack(65535, 4 << 20, 0) > 0.0);
+        assert!(churn::synack(Duration::from_millis(50)) > 0.0);
+    }
+}

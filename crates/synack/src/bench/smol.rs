@@ -1,0 +1,265 @@
+//! smoltcp 0.14 as the rival: two interfaces in one thread joined by
+//! memory, configured like synack's side (same MTU, 1 MiB socket buffers,
+//! checksums computed and verified, no congestion control limit since the
+//! link never drops).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::{Duration, Instant as StdInstant};
+
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::socket::tcp;
+use smoltcp::time::Instant;
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address};
+
+type Queue = Rc<RefCell<VecDeque<Vec<u8>>>>;
+
+/// One end of the memory link.
+struct Pipe {
+    rx: Queue,
+    tx: Queue,
+    mtu: usize,
+    spare: Rc<RefCell<Vec<Vec<u8>>>>,
+}
+
+struct Rx(Vec<u8>, Rc<RefCell<Vec<Vec<u8>>>>);
+struct Tx<'a>(&'a Pipe);
+
+impl phy::RxToken for Rx {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        let r = f(&self.0);
+        self.1.borrow_mut().push(self.0);
+        r
+    }
+}
+
+impl phy::TxToken for Tx<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut buf = self.0.spare.borrow_mut().pop().unwrap_or_default();
+        buf.resize(len, 0);
+        let r = f(&mut buf);
+        self.0.tx.borrow_mut().push_back(buf);
+        r
+    }
+}
+
+impl phy::Device for Pipe {
+    type RxToken<'a> = Rx;
+    type TxToken<'a> = Tx<'a>;
+
+    fn receive(&mut self, _: Instant) -> Option<(Rx, Tx<'_>)> {
+        let p = self.rx.borrow_mut().pop_front()?;
+        Some((Rx(p, self.spare.clone()), Tx(self)))
+    }
+
+    fn transmit(&mut self, _: Instant) -> Option<Tx<'_>> {
+        Some(Tx(self))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ip;
+        caps.max_transmission_unit = self.mtu;
+        caps
+    }
+}
+
+struct Side {
+    iface: Interface,
+    dev: Pipe,
+    sockets: SocketSet<'static>,
+}
+
+const A: Ipv4Address = Ipv4Address::new(10, 0, 0, 1);
+const B: Ipv4Address = Ipv4Address::new(10, 0, 0, 2);
+
+fn pair(mtu: usize) -> (Side, Side) {
+    let ab: Queue = Rc::default();
+    let ba: Queue = Rc::default();
+    let spare = Rc::new(RefCell::new(Vec::new()));
+    let make = |rx: Queue, tx: Queue, addr: Ipv4Address| {
+        let mut dev = Pipe {
+            rx,
+            tx,
+            mtu,
+            spare: spare.clone(),
+        };
+        let mut cfg = Config::new(HardwareAddress::Ip);
+        cfg.random_seed = 7;
+        let mut iface = Interface::new(cfg, &mut dev, Instant::from_millis(0));
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(IpCidr::new(IpAddress::Ipv4(addr), 24));
+        });
+        Side {
+            iface,
+            dev,
+            sockets: SocketSet::new(Vec::new()),
+        }
+    };
+    (make(ba.clone(), ab.clone(), A), make(ab, ba, B))
+}
+
+fn socket(buffer: usize) -> tcp::Socket<'static> {
+    let mut s = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; buffer]),
+        tcp::SocketBuffer::new(vec![0; buffer]),
+    );
+    s.set_congestion_control(tcp::CongestionControl::None);
+    s
+}
+
+fn now(start: StdInstant) -> Instant {
+    Instant::from_micros(start.elapsed().as_micros() as i64)
+}
+
+fn poll(a: &mut Side, b: &mut Side, t: Instant) {
+    for _ in 0..64 {
+        let ra = a.iface.poll(t, &mut a.dev, &mut a.sockets);
+        let rb = b.iface.poll(t, &mut b.dev, &mut b.sockets);
+        let idle = a.dev.rx.borrow().is_empty() && b.dev.rx.borrow().is_empty();
+        if idle && ra == smoltcp::iface::PollResult::None && rb == smoltcp::iface::PollResult::None
+        {
+            break;
+        }
+    }
+}
+
+/// Opens a connection from a fresh client socket on `port` to a fresh
+/// listening server socket; their handles once established.
+fn open(
+    a: &mut Side,
+    b: &mut Side,
+    port: u16,
+    buffer: usize,
+    start: StdInstant,
+) -> Option<(SocketHandle, SocketHandle)> {
+    let mut server = socket(buffer);
+    server.listen(80).ok()?;
+    let sh = b.sockets.add(server);
+    let ch = a.sockets.add(socket(buffer));
+    let cx = a.iface.context();
+    a.sockets
+        .get_mut::<tcp::Socket>(ch)
+        .connect(cx, (IpAddress::Ipv4(B), 80), port)
+        .ok()?;
+    for _ in 0..100 {
+        poll(a, b, now(start));
+        if a.sockets.get::<tcp::Socket>(ch).state() == tcp::State::Established {
+            return Some((ch, sh));
+        }
+    }
+    None
+}
+
+/// Goodput in Gbit/s moving `total` bytes, beside `idle` idle connections
+/// (a listening socket per connection, as smoltcp demands).
+pub fn bulk(mtu: u16, total: u64, idle: usize) -> Option<f64> {
+    let (mut a, mut b) = pair(usize::from(mtu));
+    let start = StdInstant::now();
+    for i in 0..idle {
+        // Small buffers for the idle ones: they carry nothing.
+        open(&mut a, &mut b, 1024 + (i % 60_000) as u16, 4096, start)?;
+    }
+    let (ch, sh) = open(&mut a, &mut b, 65000, 1 << 20, start)?;
+    let chunk = vec![0x5au8; 65536];
+    let mut rbuf = vec![0u8; 65536];
+    let (mut sent, mut received) = (0u64, 0u64);
+    let t0 = StdInstant::now();
+    let mut stalls = 0;
+    while received < total {
+        {
+            let c = a.sockets.get_mut::<tcp::Socket>(ch);
+            while sent < total {
+                let n = (total - sent).min(chunk.len() as u64) as usize;
+                match c.send_slice(&chunk[..n]) {
+                    Ok(k) if k > 0 => sent += k as u64,
+                    _ => break,
+                }
+            }
+        }
+        poll(&mut a, &mut b, now(start));
+        let s = b.sockets.get_mut::<tcp::Socket>(sh);
+        let before = received;
+        while let Ok(n) = s.recv_slice(&mut rbuf) {
+            if n == 0 {
+                break;
+            }
+            received += n as u64;
+        }
+        stalls = if received == before { stalls + 1 } else { 0 };
+        if stalls > 1_000_000 {
+            return None;
+        }
+    }
+    Some(total as f64 * 8.0 / t0.elapsed().as_secs_f64() / 1e9)
+}
+
+/// Connections per second: connect, accept, 100 bytes each way, close by
+/// the client; the sockets are reused as smoltcp's API demands (a fresh
+/// client port each time, since the closed client would sit in
+/// TIME-WAIT).
+pub fn churn(duration: Duration) -> Option<f64> {
+    let (mut a, mut b) = pair(1500);
+    let start = StdInstant::now();
+    let ch = a.sockets.add(socket(4096));
+    let sh = b.sockets.add(socket(4096));
+    let request = [0x42u8; 100];
+    let mut buf = [0u8; 256];
+    let mut done = 0u64;
+    let mut port = 1024u16;
+    let t0 = StdInstant::now();
+    while t0.elapsed() < duration {
+        b.sockets.get_mut::<tcp::Socket>(sh).listen(80).ok()?;
+        port = if port >= 65000 { 1024 } else { port + 1 };
+        let cx = a.iface.context();
+        a.sockets
+            .get_mut::<tcp::Socket>(ch)
+            .connect(cx, (IpAddress::Ipv4(B), 80), port)
+            .ok()?;
+        let mut phase = 0;
+        for _ in 0..10_000 {
+            poll(&mut a, &mut b, now(start));
+            let c = a.sockets.get_mut::<tcp::Socket>(ch);
+            match phase {
+                0 if c.may_send() => {
+                    c.send_slice(&request).ok()?;
+                    phase = 1;
+                }
+                1 => {
+                    let s = b.sockets.get_mut::<tcp::Socket>(sh);
+                    if s.recv_slice(&mut buf).unwrap_or(0) > 0 {
+                        s.send_slice(&request).ok()?;
+                        phase = 2;
+                    }
+                }
+                2 if c.recv_slice(&mut buf).unwrap_or(0) > 0 => {
+                    c.close();
+                    phase = 3;
+                }
+                3 => {
+                    let s = b.sockets.get_mut::<tcp::Socket>(sh);
+                    if !s.may_recv() {
+                        s.close();
+                    }
+                    let c = a.sockets.get::<tcp::Socket>(ch).state();
+                    let s = b.sockets.get::<tcp::Socket>(sh).state();
+                    if matches!(c, tcp::State::TimeWait | tcp::State::Closed)
+                        && s == tcp::State::Closed
+                    {
+                        a.sockets.get_mut::<tcp::Socket>(ch).abort();
+                        poll(&mut a, &mut b, now(start));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if phase != 3 {
+            return None;
+        }
+        done += 1;
+    }
+    Some(done as f64 / t0.elapsed().as_secs_f64())
+}
