@@ -25,7 +25,7 @@ impl Connection {
     /// `syn` describes and sent its SYN-ACK with sequence number `iss`.
     /// Feed it the ACK that returned the cookie to complete the handshake.
     pub fn from_syn_cookie(
-        config: Config,
+        config: impl Into<alloc::sync::Arc<Config>>,
         local_port: u16,
         iss: SeqNum,
         syn: &SynInfo,

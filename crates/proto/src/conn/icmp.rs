@@ -65,8 +65,9 @@ impl Connection {
     }
 
     /// An ICMP error that does not end the connection by itself (RFC 1122
-    /// §4.2.3.9): it is remembered and explains a later timeout.
-    pub fn on_soft_error(&mut self, error: SoftError, quoted_seq: SeqNum) {
+    /// §4.2.3.9): it is remembered and explains a later timeout. Returns
+    /// whether it was taken (its quote is about what is in flight).
+    pub fn on_soft_error(&mut self, error: SoftError, quoted_seq: SeqNum) -> bool {
         let relevant = match self.state {
             State::SynSent => quoted_seq == self.snd.iss,
             _ => self.quoted_seq_in_flight(quoted_seq),
@@ -74,6 +75,7 @@ impl Connection {
         if relevant {
             self.soft_error = Some(error);
         }
+        relevant
     }
 
     /// The last soft error, if any.

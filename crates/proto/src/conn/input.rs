@@ -491,7 +491,11 @@ impl Connection {
             && self.snd.max > self.snd.una
             && seg.payload.is_empty()
             && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
-            && seg_wnd == self.snd.wnd
+            // RFC 6675 §2: an ACK whose SACK blocks report data that
+            // arrived is a duplicate ACK even if the window moved (Linux
+            // grows its window as out-of-order data arrives, so RFC 5681's
+            // equal-window rule alone would never see its dup ACKs).
+            && (seg_wnd == self.snd.wnd || !seg.options.sack.is_empty())
             // A zero window means the outstanding byte is a window probe
             // the peer had no room for, not a sign of loss (RFC 9293
             // §3.8.6.1): its answers are not duplicate ACKs.
@@ -552,9 +556,16 @@ impl Connection {
         // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: acknowledge at least every
         // second full-sized segment, and within the delay otherwise.
         self.rcv.unacked_bytes = self.rcv.unacked_bytes.saturating_add(accepted.in_order);
+        // "Full-sized" is the peer's segment size: our MSS at most, less
+        // the option bytes, but smaller when the peer's segments are (a
+        // small-MTU path); the estimate starts from 536 bytes, so that a
+        // stream of tiny segments is not acknowledged in pairs.
+        self.rcv.largest_seg = self.rcv.largest_seg.max(payload.len() as u32);
+        let options = self.opts.per_segment_option_len();
         let full = self
             .rcv_mss()
-            .saturating_sub(self.opts.per_segment_option_len());
+            .saturating_sub(options)
+            .min(self.rcv.largest_seg.max(536u32.saturating_sub(options)));
         if self.rcv.unacked_bytes >= 2 * full {
             self.pending.ack = Some(SendReason::Ack);
         } else if self.timers.delayed_ack.is_none() {

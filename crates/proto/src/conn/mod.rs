@@ -33,6 +33,7 @@ pub mod state;
 mod timers;
 
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use core::fmt;
 use core::time::Duration;
 
@@ -183,7 +184,9 @@ struct ChallengeLimit {
 /// One TCP connection. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Connection {
-    config: Config,
+    /// Shared by the connections of an endpoint or listener; copied on
+    /// write (`set_nodelay`).
+    config: Arc<Config>,
     state: State,
     local_port: u16,
     remote_port: u16,
@@ -226,7 +229,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    fn new(config: Config, local_port: u16, remote_port: u16, iss: SeqNum, now: Instant) -> Self {
+    fn new(
+        config: Arc<Config>,
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNum,
+        now: Instant,
+    ) -> Self {
         let mut rtt = RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto);
         rtt.reset_backoff();
         let mut snd = SendState::new(iss, config.send_buffer);
@@ -273,16 +282,26 @@ impl Connection {
         iss.0.rotate_left(16) ^ 0x5bd1_e995
     }
 
+    /// Replaces the offset of the timestamp clock (RFC 7323 §5.4) of a
+    /// connection that has sent nothing yet. An endpoint gives the
+    /// connections it opens an offset keyed by the 4-tuple, so that
+    /// successive connections of one 4-tuple send increasing timestamps
+    /// and a peer holding the 4-tuple in TIME-WAIT can reopen it at once
+    /// (RFC 6191 §2).
+    pub fn set_ts_offset(&mut self, offset: u32) {
+        self.opts.ts_offset = offset;
+    }
+
     /// Active OPEN (RFC 9293 §3.10.1): a connection in SYN-SENT whose SYN,
     /// with sequence number `iss`, goes out at the next `poll_transmit`.
     pub fn connect(
-        config: Config,
+        config: impl Into<Arc<Config>>,
         local_port: u16,
         remote_port: u16,
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut c = Connection::new(config, local_port, remote_port, iss, now);
+        let mut c = Connection::new(config.into(), local_port, remote_port, iss, now);
         c.set_state(State::SynSent, Cause::ActiveOpen);
         c
     }
@@ -290,8 +309,13 @@ impl Connection {
     /// Passive OPEN (RFC 9293 §3.10.1): a connection in LISTEN on
     /// `local_port` that will answer the first SYN with a SYN-ACK whose
     /// sequence number is `iss`.
-    pub fn listen(config: Config, local_port: u16, iss: SeqNum, now: Instant) -> Connection {
-        let mut c = Connection::new(config, local_port, 0, iss, now);
+    pub fn listen(
+        config: impl Into<Arc<Config>>,
+        local_port: u16,
+        iss: SeqNum,
+        now: Instant,
+    ) -> Connection {
+        let mut c = Connection::new(config.into(), local_port, 0, iss, now);
         c.passive = true;
         c.set_state(State::Listen, Cause::PassiveOpen);
         c
@@ -491,7 +515,9 @@ impl Connection {
 
     /// Turns Nagle's algorithm off (`true`) or on.
     pub fn set_nodelay(&mut self, nodelay: bool) {
-        self.config.nodelay = nodelay;
+        if self.config.nodelay != nodelay {
+            Arc::make_mut(&mut self.config).nodelay = nodelay;
+        }
     }
 
     /// STATUS (RFC 9293 §3.10.6).
@@ -524,7 +550,12 @@ impl Connection {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() && self.events.capacity() > 0 {
+            // Events come in bursts; an idle connection keeps no queue.
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.

@@ -37,6 +37,9 @@ pub(crate) struct RecvState {
     pub last_ack_sent: SeqNum,
     /// In-order data bytes received since we last sent an ACK.
     pub unacked_bytes: u32,
+    /// The largest segment payload received: what "full-sized" means for
+    /// this peer (RFC 5681 §4.2), like Linux's rcv_mss estimate.
+    pub largest_seg: u32,
     /// The recently received out-of-order ranges, newest first, for the
     /// order of SACK blocks (RFC 2018 §4).
     recent: [(SeqNum, SeqNum); MAX_SACK_BLOCKS],
@@ -60,6 +63,7 @@ impl RecvState {
             fin_done: false,
             last_ack_sent: SeqNum(0),
             unacked_bytes: 0,
+            largest_seg: 0,
             recent: [(SeqNum(0), SeqNum(0)); MAX_SACK_BLOCKS],
             recent_len: 0,
             wscale: 0,

@@ -1,5 +1,7 @@
 //! Settings of an endpoint: limits that protect memory, the MTU, ports.
 
+use alloc::sync::Arc;
+
 use crate::conn;
 
 /// Settings of an [`Endpoint`](super::Endpoint).
@@ -50,6 +52,40 @@ impl Default for EndpointConfig {
             icmp_echo: true,
             hop_limit: 64,
             seed: 0,
+        }
+    }
+}
+
+/// One connection configuration per address family, shared by every
+/// connection made with it (an idle connection carries a pointer, not a
+/// copy): the MSS from the MTU (RFC 9293 §3.7.1) and the family's default
+/// peer MSS (536 for IPv4, 1220 for IPv6).
+#[derive(Debug, Clone)]
+pub(crate) struct FamilyConfigs {
+    v4: Arc<conn::Config>,
+    v6: Arc<conn::Config>,
+}
+
+impl FamilyConfigs {
+    pub fn new(template: &conn::Config, mtu: u16) -> FamilyConfigs {
+        let make = |headers: u16, default_peer_mss: u16| {
+            let mut c = *template;
+            c.mss = c.mss.min(mtu.saturating_sub(headers)).max(64);
+            c.default_peer_mss = default_peer_mss;
+            Arc::new(c)
+        };
+        FamilyConfigs {
+            v4: make(40, 536),
+            v6: make(60, 1220),
+        }
+    }
+
+    /// The configuration for a connection over IPv6 (`true`) or IPv4.
+    pub fn get(&self, v6: bool) -> Arc<conn::Config> {
+        if v6 {
+            self.v6.clone()
+        } else {
+            self.v4.clone()
         }
     }
 }

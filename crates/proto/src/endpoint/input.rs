@@ -176,7 +176,7 @@ impl Endpoint {
             return;
         }
         let v6 = tuple.local.is_ipv6();
-        let cfg = self.conn_config(&listener.config, v6);
+        let cfg = listener.configs.get(v6);
         if listener.syn_queue_full() || self.half_open >= self.config.max_half_open {
             if self.config.syn_cookies {
                 self.send_cookie(now, tuple, seg, &cfg);
@@ -282,7 +282,7 @@ impl Endpoint {
             // Dropped, not reset: the peer retransmits and may get in.
             return true;
         }
-        let cfg = self.conn_config(&listener.config, tuple.local.is_ipv6());
+        let cfg = listener.configs.get(tuple.local.is_ipv6());
         let syn = SynInfo {
             remote_port: tuple.remote.port(),
             irs: decoded.irs,
@@ -449,8 +449,11 @@ impl Endpoint {
             return;
         };
         if let Some(e) = self.conns.get_mut(h.index, h.generation) {
-            e.conn.on_soft_error(error, seq);
-            self.stats.icmp_errors += 1;
+            // Counted only when taken: RFC 5927 §4.1 ignores quotes of
+            // sequence numbers not in flight.
+            if e.conn.on_soft_error(error, seq) {
+                self.stats.icmp_errors += 1;
+            }
         }
         self.sync(h, false);
     }

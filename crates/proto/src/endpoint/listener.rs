@@ -4,8 +4,8 @@
 use alloc::collections::VecDeque;
 use core::net::SocketAddr;
 
+use super::config::FamilyConfigs;
 use super::handle::ConnHandle;
-use crate::conn::Config;
 
 /// One listener.
 #[derive(Debug)]
@@ -19,17 +19,17 @@ pub(crate) struct Listener {
     /// Half-open connections from this listener.
     pub syn_queue: usize,
     /// The settings of the connections it creates.
-    pub config: Config,
+    pub configs: FamilyConfigs,
 }
 
 impl Listener {
-    pub fn new(local: SocketAddr, backlog: usize, config: Config) -> Listener {
+    pub fn new(local: SocketAddr, backlog: usize, configs: FamilyConfigs) -> Listener {
         Listener {
             local,
             backlog: backlog.max(1),
             accept_queue: VecDeque::new(),
             syn_queue: 0,
-            config,
+            configs,
         }
     }
 

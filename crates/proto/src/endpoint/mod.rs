@@ -38,6 +38,7 @@ use timer_heap::TimerHeap;
 use timewait::TimeWait;
 
 pub use config::EndpointConfig;
+use config::FamilyConfigs;
 pub use cookie::MSS_TABLE;
 pub use demux::FourTuple;
 pub use handle::{ConnHandle, ListenerHandle};
@@ -149,6 +150,8 @@ struct Entry {
 #[derive(Debug)]
 pub struct Endpoint {
     config: EndpointConfig,
+    /// The connection settings, shared by the connections made with them.
+    configs: FamilyConfigs,
     secrets: Secrets,
     addrs: Vec<IpAddr>,
     conns: handle::Slab<Entry>,
@@ -176,6 +179,7 @@ impl Endpoint {
         let (secrets, (k0, k1)) = Secrets::new(config.seed);
         let hasher = KeyedHasher::new(k0, k1);
         Endpoint {
+            configs: FamilyConfigs::new(&config.conn, config.mtu),
             config,
             secrets,
             addrs: addrs.to_vec(),
@@ -257,16 +261,6 @@ impl Endpoint {
         self.config.accept_any_address || self.addrs.contains(&addr)
     }
 
-    /// The connection settings for a connection of `family`, with the MSS
-    /// from the MTU (RFC 9293 §3.7.1) and the family's default peer MSS.
-    fn conn_config(&self, template: &conn::Config, v6: bool) -> conn::Config {
-        let headers = if v6 { 60 } else { 40 };
-        let mut c = *template;
-        c.mss = c.mss.min(self.config.mtu.saturating_sub(headers)).max(64);
-        c.default_peer_mss = if v6 { 1220 } else { 536 };
-        c
-    }
-
     /// Listens on `local` (an unspecified address listens on every
     /// address) with a backlog for each of the SYN and accept queues.
     pub fn listen(
@@ -286,7 +280,7 @@ impl Endpoint {
         if self.listen_map.contains_key(&key) {
             return Err(EndpointError::AddrInUse);
         }
-        let listener = Listener::new(local, backlog, self.config.conn);
+        let listener = Listener::new(local, backlog, self.configs.clone());
         let (index, generation) = self.listeners.insert(listener);
         let h = ListenerHandle { index, generation };
         self.listen_map.insert(key, h);
@@ -296,7 +290,7 @@ impl Endpoint {
     /// Sets the settings of connections a listener creates from now on.
     pub fn set_listener_config(&mut self, l: ListenerHandle, config: conn::Config) {
         if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
-            listener.config = config;
+            listener.configs = FamilyConfigs::new(&config, self.config.mtu);
         }
     }
 
@@ -397,8 +391,11 @@ impl Endpoint {
             remote,
         };
         let iss = self.secrets.isn(&tuple, now);
-        let cfg = self.conn_config(&self.config.conn, remote.is_ipv6());
-        let conn = Connection::connect(cfg, port, remote.port(), iss, now);
+        let cfg = self.configs.get(remote.is_ipv6());
+        let mut conn = Connection::connect(cfg, port, remote.port(), iss, now);
+        // RFC 6191: timestamps that increase across connections of a
+        // 4-tuple let the peer reopen it from TIME-WAIT.
+        conn.set_ts_offset(self.secrets.ts_offset(&tuple));
         let h = self.insert(Entry {
             conn,
             tuple,

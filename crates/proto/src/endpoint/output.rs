@@ -59,7 +59,12 @@ pub(crate) enum Reply {
 
 impl Endpoint {
     pub(crate) fn push_reply(&mut self, reply: Reply) {
-        if self.replies.len() >= MAX_REPLIES {
+        // The cap is for what a peer can provoke at will (RSTs, cookies,
+        // echo replies). The last segment of a connection being freed is
+        // bounded by the connection limit, and dropping it would leave the
+        // peer retransmitting its FIN.
+        let provoked = !matches!(reply, Reply::Segment { .. });
+        if provoked && self.replies.len() >= MAX_REPLIES {
             self.stats.replies_dropped += 1;
             return;
         }

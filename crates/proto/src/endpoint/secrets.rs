@@ -51,6 +51,15 @@ impl Secrets {
         SeqNum(m.wrapping_add(sip(self.isn, tuple) as u32))
     }
 
+    /// The timestamp clock offset of the connections we open on `tuple`
+    /// (RFC 7323 §5.4): keyed by the 4-tuple, not drawn per connection, so
+    /// that successive connections of one 4-tuple send increasing
+    /// timestamps, which RFC 6191 relies on to reopen a 4-tuple that the
+    /// peer holds in TIME-WAIT.
+    pub fn ts_offset(&self, tuple: &FourTuple) -> u32 {
+        sip(self.isn, (tuple, "timestamp offset")) as u32
+    }
+
     /// RFC 6056 §3.3.3 (Algorithm 3): the offset at which the search for a
     /// free ephemeral port to `remote` starts, F(local IP, remote IP,
     /// remote port, secret).

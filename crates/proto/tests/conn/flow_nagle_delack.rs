@@ -178,7 +178,9 @@ fn every_second_full_sized_segment_is_acknowledged_at_once() {
 }
 
 #[test]
-fn small_segments_are_acknowledged_once_two_full_ones_worth_arrived() {
+fn small_segments_are_acknowledged_once_two_536_byte_segments_worth_arrived() {
+    // Below 536 bytes a segment does not lower the estimate of the peer's
+    // full size: 4 · 300 = 1200 >= 2 · 536.
     let mut c = open(delack());
     let mut first_ack = None;
     for k in 0..12u32 {
@@ -188,8 +190,18 @@ fn small_segments_are_acknowledged_once_two_full_ones_worth_arrived() {
             break;
         }
     }
-    // 10 · 300 = 3000 >= 2 · 1460.
-    assert_eq!(first_ack, Some((9, 3000)));
+    assert_eq!(first_ack, Some((3, 1200)));
+}
+
+#[test]
+fn tiny_segments_wait_for_the_delayed_ack() {
+    let mut c = open(delack());
+    for k in 0..10u32 {
+        c.input(seg(Y + 1 + 10 * k).ack(X + 1).data(&[1; 10]));
+    }
+    c.none();
+    c.advance(ms(40));
+    assert_eq!(c.out1().ack, Y + 101);
 }
 
 #[test]
@@ -253,4 +265,20 @@ fn full_sized_means_the_mss_minus_timestamp_option_bytes() {
     c.none();
     c.input(seg(Y + 1449).ack(X + 1).data(&[1; 1448]).ts(3, 0));
     assert_eq!(c.out1().ack, Y + 2897);
+}
+
+#[test]
+fn full_sized_follows_the_segments_the_peer_actually_sends() {
+    // A peer on a small-MTU path sends 536-byte segments: those are its
+    // full-sized segments, and every second one is acknowledged at once
+    // (RFC 1122 §4.2.3.2, RFC 5681 §4.2), not every sixth.
+    let mut c = Tcb::open(delack(), X, Duration::ZERO, |_| {
+        seg(Y).syn().ack(X + 1).mss(536)
+    });
+    let mut acks = Vec::new();
+    for k in 0..4u32 {
+        c.input(seg(Y + 1 + 536 * k).ack(X + 1).data(&[1; 536]));
+        acks.push(c.out().iter().map(|s| s.ack - (Y + 1)).collect::<Vec<_>>());
+    }
+    assert_eq!(acks, [vec![], vec![1072], vec![], vec![2144]]);
 }

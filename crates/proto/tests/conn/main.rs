@@ -18,6 +18,7 @@ mod states_closing;
 mod states_established;
 mod states_setup;
 mod states_syn;
+mod states_trace;
 mod states_user_calls;
 mod textbook;
 mod transfer;

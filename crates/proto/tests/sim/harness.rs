@@ -833,7 +833,17 @@ pub fn ipv4_tcp(src: IpAddr, dst: IpAddr, tcp: &TcpRepr<'_>) -> Vec<u8> {
     buf
 }
 
+/// An IPv4 packet carrying the ICMP message `icmp`, with valid checksums.
+pub fn ipv4_icmp(src: IpAddr, dst: IpAddr, icmp: &wire::icmpv4::Icmpv4Repr<'_>) -> Vec<u8> {
+    let ip = IpRepr::new(src, dst, IpProtocol::ICMP, icmp.buffer_len(), 64).unwrap();
+    let mut buf = vec![0u8; ip.total_len()];
+    let h = ip.emit(&mut buf).unwrap();
+    icmp.emit(&mut buf[h..]).unwrap();
+    buf
+}
+
 /// A bare TCP segment with the given fields.
+#[allow(clippy::too_many_arguments)]
 pub fn segment(
     src_port: u16,
     dst_port: u16,

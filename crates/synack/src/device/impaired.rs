@@ -118,7 +118,10 @@ impl<D: Device> Device for Impaired<D> {
     fn next_service(&self) -> Option<Instant> {
         let a = self.to_send.peek().map(|Reverse(h)| h.at);
         let b = self.to_receive.peek().map(|Reverse(h)| h.at);
-        [a, b, self.inner.next_service()].into_iter().flatten().min()
+        [a, b, self.inner.next_service()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn service(&mut self, now: Instant) -> io::Result<()> {

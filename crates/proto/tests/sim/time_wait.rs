@@ -1,0 +1,185 @@
+//! TIME-WAIT from outside: a new SYN with a newer timestamp reopens a
+//! 4-tuple in TIME-WAIT at once (RFC 6191), and ephemeral ports are
+//! distinct and never reuse a 4-tuple still in TIME-WAIT (RFC 6056).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use proto::conn::State;
+use proto::endpoint::{ConnHandle, EndpointConfig, EndpointError};
+use sim::{HostId, Network};
+
+use crate::harness::*;
+
+/// Runs until `done` or `limit` of simulated time passed.
+fn run_for(
+    net: &mut Network<SimHost>,
+    limit: Duration,
+    mut done: impl FnMut(&Network<SimHost>) -> bool,
+) {
+    let end = net.now() + limit;
+    net.run_while(|net| net.now() < end && !done(net));
+}
+
+fn state(net: &Network<SimHost>, id: HostId, h: ConnHandle) -> Option<State> {
+    net.host(id).ep.status(h).map(|s| s.state)
+}
+
+/// Reads `h` to its end; true at the end of stream.
+fn read_to_end(net: &mut Network<SimHost>, id: HostId, h: ConnHandle) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match net.host_mut(id).ep.recv(h, &mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn a_newer_syn_reopens_a_4_tuple_in_time_wait() {
+    // Several seeds: the timestamps of the new connection must be newer
+    // than the old one's every time, not by luck.
+    for seed in 0..10 {
+        let (mut net, c, s) = two_hosts(
+            6191 + seed,
+            "rate=10mbit,delay=5ms",
+            EndpointConfig::default(),
+            Box::new(Idle),
+            Box::new(Idle),
+        );
+        let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
+        let local = SocketAddr::new(CLIENT, 40_000);
+        let now = net.now();
+        let h = net
+            .host_mut(c)
+            .ep
+            .connect(now, server_addr(), Some(local))
+            .unwrap();
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            state(net, c, h) == Some(State::Established) && net.host(s).ep.half_open_count() == 0
+        });
+        let sh = net.host_mut(s).ep.accept(l).expect("accepted");
+        // The server closes first, so the server ends in TIME-WAIT.
+        net.host_mut(s).ep.send(sh, b"bye").unwrap();
+        let now = net.now();
+        net.host_mut(s).ep.close(sh, now);
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            state(net, c, h) == Some(State::CloseWait)
+        });
+        assert!(read_to_end(&mut net, c, h));
+        let now = net.now();
+        net.host_mut(c).ep.close(h, now);
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            net.host(c).ep.connection_count() == 0 && net.host(s).ep.connection_count() == 0
+        });
+        assert_eq!(
+            net.host(s).ep.time_wait_count(),
+            1,
+            "seed {seed}: server in TIME-WAIT"
+        );
+
+        // A second later, the same 4-tuple again.
+        let later = net.now() + Duration::from_secs(1);
+        net.run_until(later);
+        let now = net.now();
+        let h2 = net
+            .host_mut(c)
+            .ep
+            .connect(now, server_addr(), Some(local))
+            .unwrap();
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            state(net, c, h2) == Some(State::Established) && net.host(s).ep.half_open_count() == 0
+        });
+        let st = net.host(c).ep.status(h2).unwrap();
+        assert_eq!(st.state, State::Established, "seed {seed}");
+        assert_eq!(
+            st.stats.timeouts, 0,
+            "seed {seed}: the first SYN opened it (RFC 6191), no retransmission needed"
+        );
+        let sh2 = net.host_mut(s).ep.accept(l).expect("accepted again");
+        assert_eq!(net.host(s).ep.peer_addr(sh2), Some(local));
+        assert_eq!(
+            net.host(s).ep.time_wait_count(),
+            0,
+            "the TIME-WAIT entry made way"
+        );
+        assert!(
+            net.now().saturating_since(now) < Duration::from_millis(100),
+            "seed {seed}: reopened in one round trip"
+        );
+    }
+}
+
+#[test]
+fn ephemeral_ports_never_reuse_a_4_tuple_in_time_wait() {
+    const PORTS: u16 = 10;
+    let config = EndpointConfig {
+        ephemeral_ports: (50_000, 50_000 + PORTS - 1),
+        ..EndpointConfig::default()
+    };
+    let (mut net, c, _s) = two_hosts(
+        6056,
+        "rate=10mbit,delay=5ms",
+        config,
+        Box::new(Idle),
+        Box::new(Server::new(server_addr(), 8)),
+    );
+    let mut ports = Vec::new();
+    for _ in 0..PORTS {
+        // Open, half-close, read the server's FIN, close: the client
+        // closed first and keeps the 4-tuple in TIME-WAIT.
+        let now = net.now();
+        let h = net
+            .host_mut(c)
+            .ep
+            .connect(now, server_addr(), None)
+            .unwrap();
+        ports.push(net.host(c).ep.local_addr(h).unwrap().port());
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            state(net, c, h) == Some(State::Established)
+        });
+        let now = net.now();
+        net.host_mut(c).ep.shutdown(h, now).unwrap();
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            net.host(c).ep.connection(h).is_some_and(|x| x.at_eof())
+        });
+        assert!(read_to_end(&mut net, c, h));
+        let now = net.now();
+        net.host_mut(c).ep.close(h, now);
+        run_for(&mut net, Duration::from_secs(1), |net| {
+            net.host(c).ep.connection_count() == 0
+        });
+    }
+    let distinct: BTreeSet<u16> = ports.iter().copied().collect();
+    assert_eq!(distinct.len(), ports.len(), "ports reused: {ports:?}");
+    assert!(ports.iter().all(|p| (50_000..50_000 + PORTS).contains(p)));
+    assert_eq!(net.host(c).ep.time_wait_count(), usize::from(PORTS));
+
+    // Every port of the range has its 4-tuple to the server in TIME-WAIT.
+    let now = net.now();
+    assert_eq!(
+        net.host_mut(c).ep.connect(now, server_addr(), None),
+        Err(EndpointError::NoPortsAvailable)
+    );
+    // Another destination is a different 4-tuple.
+    let other = SocketAddr::new(SERVER, 8080);
+    let h = net.host_mut(c).ep.connect(now, other, None).unwrap();
+    net.host_mut(c).ep.abort(h);
+
+    // After 2·MSL the ports are free again.
+    run_for(&mut net, Duration::from_secs(120), |net| {
+        net.host(c).ep.time_wait_count() == 0
+    });
+    assert_eq!(net.host(c).ep.time_wait_count(), 0);
+    let now = net.now();
+    let h = net
+        .host_mut(c)
+        .ep
+        .connect(now, server_addr(), None)
+        .unwrap();
+    let port = net.host(c).ep.local_addr(h).unwrap().port();
+    assert!((50_000..50_000 + PORTS).contains(&port));
+}
