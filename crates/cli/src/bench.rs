@@ -8,7 +8,7 @@ use synack::bench::{self, Effort, ROWS};
 /// Arguments of `synack bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Rows to run (names or groups: memcpy, bulk, churn, scale, mem, rss);
+    /// Rows to run (names or groups: memcpy, bulk, churn, scale, mem, rss, tun);
     /// all when none is given.
     pub rows: Vec<String>,
     /// One JSON object per row instead of a table.
@@ -37,6 +37,7 @@ pub fn run(args: BenchArgs, meter: &dyn Fn() -> Option<isize>) -> Result<(), Str
             bulk_bytes: 128 << 20,
             scale_bytes: 64 << 20,
             churn_time: Duration::from_secs(1),
+            tun_bytes: 64 << 20,
         }
     } else {
         Effort::default()

@@ -11,6 +11,7 @@ mod memcpy;
 mod pair;
 #[cfg(feature = "rivals")]
 mod smol;
+mod tun;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -103,6 +104,8 @@ pub const ROWS: &[&str] = &[
     "mem-timewait",
     "mem-halfopen",
     "rss-1m",
+    "tun-to-kernel",
+    "tun-from-kernel",
 ];
 
 /// Whether `name` is selected by `wanted` (empty: everything; a prefix
@@ -123,6 +126,8 @@ pub struct Effort {
     pub scale_bytes: u64,
     /// How long the churn row runs per stack.
     pub churn_time: Duration,
+    /// Bytes moved each way by the TUN rows.
+    pub tun_bytes: u64,
 }
 
 impl Default for Effort {
@@ -131,6 +136,7 @@ impl Default for Effort {
             bulk_bytes: 1 << 30,
             scale_bytes: 256 << 20,
             churn_time: Duration::from_secs(5),
+            tun_bytes: 256 << 20,
         }
     }
 }
@@ -163,6 +169,18 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
         "mem-halfopen" => Row::new(name, "bytes", mem::half_open(meter, 10_000)),
         "rss-1m" => Row::new(name, "MiB", mem::rss_with(1_000_000))
             .note("rss-1m: resident size of this process with 1 000 000 established connections (both ends)"),
+        "tun-to-kernel" | "tun-from-kernel" => {
+            if !tun::available() {
+                return Some(Row::new(name, "Gbit/s", None).note(
+                    "tun rows: skipped (they need root and /dev/net/tun)",
+                ));
+            }
+            let pair = tun::synack_kernel_cached(effort.tun_bytes);
+            let v = pair.map(|(to, from)| if name == "tun-to-kernel" { to } else { from });
+            Row::new(name, "Gbit/s", v)
+                .rival("kernel", tun::kernel_veth_cached(effort.tun_bytes))
+                .note("tun: synack <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
+        }
         _ => return None,
     };
     Some(row)
@@ -205,8 +223,10 @@ pub fn table(rows: &[Row]) -> String {
         }
         s.push('\n');
     }
-    for r in rows {
-        if let Some(n) = &r.note {
+    let mut seen: Vec<&str> = Vec::new();
+    for n in rows.iter().filter_map(|r| r.note.as_deref()) {
+        if !seen.contains(&n) {
+            seen.push(n);
             let _ = writeln!(s, "  {n}");
         }
     }
