@@ -178,8 +178,9 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
             let pair = tun::synack_kernel_cached(effort.tun_bytes);
             let v = pair.map(|(to, from)| if name == "tun-to-kernel" { to } else { from });
             Row::new(name, "Gbit/s", v)
+                .rival("smoltcp", smoltcp_tun(name, effort.tun_bytes))
                 .rival("kernel", tun::kernel_veth_cached(effort.tun_bytes))
-                .note("tun: synack <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
+                .note("tun: synack (and smoltcp) <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
         }
         _ => return None,
     };
@@ -193,6 +194,17 @@ fn smoltcp_bulk(mtu: u16, total: u64, idle: usize) -> Option<f64> {
 
 #[cfg(not(feature = "rivals"))]
 fn smoltcp_bulk(_mtu: u16, _total: u64, _idle: usize) -> Option<f64> {
+    None
+}
+
+#[cfg(feature = "rivals")]
+fn smoltcp_tun(name: &str, total: u64) -> Option<f64> {
+    let (to, from) = tun::smoltcp_kernel_cached(total)?;
+    Some(if name == "tun-to-kernel" { to } else { from })
+}
+
+#[cfg(not(feature = "rivals"))]
+fn smoltcp_tun(_name: &str, _total: u64) -> Option<f64> {
     None
 }
 

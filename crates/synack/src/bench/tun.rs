@@ -113,6 +113,60 @@ pub fn kernel_veth_cached(total: u64) -> Option<f64> {
     })
 }
 
+/// A kernel server in `ns` on `port`: reads one stream to its end and
+/// closes, then writes `total` bytes on the next and closes.
+fn kernel_server(
+    ns: &str,
+    port: u16,
+    total: u64,
+) -> io::Result<std::thread::JoinHandle<io::Result<()>>> {
+    let listener = in_ns(ns, move || TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)))?;
+    Ok(std::thread::spawn(move || -> io::Result<()> {
+        let (mut s, _) = listener.accept()?;
+        pump_in(&mut s)?;
+        // Closing tells the other side everything arrived.
+        drop(s);
+        let (mut s, _) = listener.accept()?;
+        pump_out(&mut s, total)?;
+        s.shutdown(std::net::Shutdown::Write)
+    }))
+}
+
+/// smoltcp ↔ kernel over the same kind of TUN device, measured once.
+#[cfg(feature = "rivals")]
+pub fn smoltcp_kernel_cached(total: u64) -> Option<(f64, f64)> {
+    static CACHE: std::sync::OnceLock<Option<(f64, f64)>> = std::sync::OnceLock::new();
+    *CACHE.get_or_init(|| {
+        smoltcp_kernel(total)
+            .map_err(|e| eprintln!("tun rows (smoltcp): {e}"))
+            .ok()
+    })
+}
+
+#[cfg(feature = "rivals")]
+fn smoltcp_kernel(total: u64) -> io::Result<(f64, f64)> {
+    let ns = Netns::new("smol")?;
+    let server = kernel_server(&ns.0, 5003, total)?;
+    let rates = in_ns(&ns.0, move || {
+        let tun = Tun::open(&TunConfig {
+            name: "sbench1".into(),
+            kernel_addr: (IpAddr::V4(KERNEL), 24),
+            mtu: 1500,
+        })?;
+        super::smol::tun_kernel(
+            tun,
+            smoltcp::wire::Ipv4Address::from(SYNACK),
+            smoltcp::wire::Ipv4Address::from(KERNEL),
+            5003,
+            total,
+        )
+    })?;
+    server
+        .join()
+        .map_err(|_| io::Error::other("server panicked"))??;
+    Ok(rates)
+}
+
 /// synack ↔ kernel throughput in Gbit/s: (synack sends, kernel sends).
 pub fn synack_kernel(total: u64) -> io::Result<(f64, f64)> {
     let ns = Netns::new("tun")?;
@@ -126,18 +180,7 @@ pub fn synack_kernel(total: u64) -> io::Result<(f64, f64)> {
         })?;
         Stack::new(tun, EndpointConfig::default(), &[IpAddr::V4(SYNACK)])
     })?;
-    // The kernel's side: a server in the namespace that reads one stream
-    // and then writes one.
-    let listener = in_ns(&name, || TcpListener::bind((Ipv4Addr::UNSPECIFIED, 5001)))?;
-    let server = std::thread::spawn(move || -> io::Result<()> {
-        let (mut s, _) = listener.accept()?;
-        pump_in(&mut s)?;
-        // Closing tells synack everything arrived.
-        drop(s);
-        let (mut s, _) = listener.accept()?;
-        pump_out(&mut s, total)?;
-        s.shutdown(std::net::Shutdown::Write)
-    });
+    let server = kernel_server(&name, 5001, total)?;
     let target = SocketAddr::new(IpAddr::V4(KERNEL), 5001);
     // synack → kernel.
     let mut c = blocking::TcpStream::connect(&stack, target)?;
