@@ -133,9 +133,12 @@ fn repr_of(s: &Seg) -> TcpRepr<'_> {
     s.repr()
 }
 
+/// A RST as (seq, ack, flags).
+type Rst = (u32, u32, wire::tcp::TcpFlags);
+
 #[test]
 fn reset_for_follows_the_two_forms_of_rfc_9293() {
-    let cases: &[(Seg, Option<(u32, u32, wire::tcp::TcpFlags)>)] = &[
+    let cases: &[(Seg, Option<Rst>)] = &[
         (seg(100).syn(), Some((0, 101, RST | ACK))),
         (seg(100).syn().data(b"abcd"), Some((0, 105, RST | ACK))),
         (seg(100).syn().fin(), Some((0, 102, RST | ACK))),

@@ -16,8 +16,10 @@ use wire::ip::IpRepr;
 
 use crate::harness::*;
 
+/// A file in the target's scratch directory, named per process so that
+/// runs side by side do not meet.
 fn capture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()))
 }
 
 const SIZE: u64 = 300_000;
@@ -113,6 +115,7 @@ fn lossy_transfer_capture_parses() {
     );
 
     tshark_checks(&path, packets);
+    let _ = std::fs::remove_file(&path);
 }
 
 /// Whether a missing tshark must fail the test (CI installs it).
@@ -190,6 +193,7 @@ fn tshark_checks(path: &Path, packets: u64) {
         !problems(&tshark(&broken, &["-V"])).is_empty(),
         "tshark did not notice a bad TCP checksum: the checks above prove nothing"
     );
+    let _ = std::fs::remove_file(&broken);
 
     // Retransmissions are expected in a lossy capture: report, not assert.
     let flagged = tshark(
