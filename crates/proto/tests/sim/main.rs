@@ -8,6 +8,7 @@ mod concurrent;
 mod flood;
 mod icmp;
 mod integrity;
+mod ipv6;
 mod limits;
 mod pcap;
 mod reset;
