@@ -3,10 +3,11 @@
 //! update (RFC 1624).
 //!
 //! The sum is accumulated 64 bits at a time: each 8-byte word is loaded in
-//! native byte order and its two 32-bit halves are added into a `u64`, which
-//! cannot overflow for any buffer below 2^33 bytes. Ones' complement addition
-//! commutes with byte swapping (RFC 1071 §2(B)), so the native-order sum is
-//! converted to network order once, at the end of each buffer.
+//! native byte order and added into a 128-bit accumulator whose high half
+//! collects the carries (end-around carry is applied once, when folding).
+//! Ones' complement addition commutes with byte swapping (RFC 1071 §2(B)),
+//! so the native-order sum is converted to network order once, at the end
+//! of each buffer.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -89,18 +90,26 @@ fn fold64(mut sum: u64) -> u16 {
 /// The folded ones' complement sum of `data` as network-order 16-bit words
 /// (a trailing odd byte is padded with zero).
 fn sum_be(data: &[u8]) -> u16 {
-    // Four independent accumulators let the loop run without a carry chain;
-    // each adds at most 2^33 per 32 bytes, so no overflow below 2^36 bytes.
-    let mut acc = [0u64; 4];
+    // Whole 64-bit words go into 128-bit accumulators: each addition is an
+    // add and an add-with-carry, and the carries pile up in the high half
+    // instead of a dependency on a flag. Four accumulators let four chains
+    // run side by side. (A 128-bit sum of 64-bit words cannot overflow for
+    // any real buffer.)
+    let mut acc = [0u128; 4];
     let mut blocks = data.chunks_exact(32);
     for block in &mut blocks {
-        for (i, lane) in acc.iter_mut().enumerate() {
-            let w = u64::from_ne_bytes(block[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-            *lane += (w & 0xffff_ffff) + (w >> 32);
+        for (lane, word) in acc.iter_mut().zip(block.chunks_exact(8)) {
+            *lane += u128::from(u64::from_ne_bytes(word.try_into().unwrap_or([0; 8])));
         }
     }
-    let mut sum = acc.iter().map(|&a| u64::from(fold64(a))).sum::<u64>();
-    let rest = blocks.remainder();
+    let mut rest = blocks.remainder();
+    while rest.len() >= 8 {
+        let (word, tail) = rest.split_at(8);
+        acc[0] += u128::from(u64::from_ne_bytes(word.try_into().unwrap_or([0; 8])));
+        rest = tail;
+    }
+    let total = acc[0] + acc[1] + acc[2] + acc[3];
+    let mut sum = u64::from(fold64(total as u64)) + u64::from(fold64((total >> 64) as u64));
     let mut words = rest.chunks_exact(2);
     for w in &mut words {
         sum += u64::from(u16::from_ne_bytes([w[0], w[1]]));

@@ -142,7 +142,10 @@ struct Entry {
     released: bool,
     /// In the queue of connections that may have output.
     in_ready: bool,
-    /// The deadline currently in the timer heap.
+    /// The time of this connection's entry in the timer heap. It is never
+    /// later than the connection's own next deadline (it may be earlier:
+    /// a deadline that moves later, as the RTO does on every ACK, costs no
+    /// heap operation; the early entry re-arms when it comes due).
     deadline: Option<Instant>,
 }
 
@@ -571,8 +574,18 @@ impl Endpoint {
                 continue;
             }
             e.deadline = None;
-            e.conn.handle_timeout(now);
-            self.sync(h, true);
+            match e.conn.poll_timeout() {
+                Some(due) if due <= now => {
+                    e.conn.handle_timeout(now);
+                    self.sync(h, true);
+                }
+                Some(later) => {
+                    // The deadline moved later since this entry was made.
+                    e.deadline = Some(later);
+                    self.timers.push(later, h);
+                }
+                None => {}
+            }
         }
         while let Some(&(at, tuple)) = self.tw_queue.front() {
             if at > now {
@@ -648,10 +661,11 @@ impl Endpoint {
             self.free(h);
             return;
         }
-        let deadline = e.conn.poll_timeout();
-        if deadline != e.deadline {
-            e.deadline = deadline;
-            if let Some(at) = deadline {
+        if let Some(at) = e.conn.poll_timeout() {
+            // Only a deadline earlier than the scheduled entry needs a new
+            // one (see `Entry::deadline`).
+            if e.deadline.is_none_or(|scheduled| at < scheduled) {
+                e.deadline = Some(at);
                 self.timers.push(at, h);
             }
         }
