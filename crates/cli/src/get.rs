@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use synack::net::blocking::TcpStream;
+use synack::Stack;
 
 use crate::http;
 use crate::tunargs::TunArgs;
@@ -44,8 +45,20 @@ fn parse_url(url: &str) -> Result<(SocketAddr, String, String), String> {
 pub fn run(args: GetArgs) -> Result<(), String> {
     let (addr, host, path) = parse_url(&args.url)?;
     let stack = args.tun.start()?;
-    let mut stream =
-        TcpStream::connect(&stack, addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    let result = fetch(&stack, &args, addr, &host, &path);
+    // Stopping the driver also completes the capture file, if any.
+    stack.shutdown();
+    result
+}
+
+fn fetch(
+    stack: &Stack,
+    args: &GetArgs,
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+) -> Result<(), String> {
+    let mut stream = TcpStream::connect(stack, addr).map_err(|e| format!("connect {addr}: {e}"))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synack\r\nAccept: */*\r\nConnection: close\r\n\r\n"

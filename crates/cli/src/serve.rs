@@ -86,6 +86,8 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     stack.wait_idle(Duration::from_secs(3));
+    // Stopping the driver also completes the capture file, if any.
+    stack.shutdown();
     Ok(())
 }
 
@@ -142,6 +144,9 @@ fn http_serve(stream: TcpStream) -> std::io::Result<()> {
         match (method, path.strip_prefix("/bytes/")) {
             ("GET", Some(n)) if n.parse::<u64>().is_ok() => {
                 let n: u64 = n.parse().unwrap_or(0);
+                // A body on a GET means nothing, but it must not be taken
+                // for the next request.
+                http::read_body(&mut reader, &head, false, &mut |_| {})?;
                 http::write_response_head(
                     &mut out,
                     "200 OK",

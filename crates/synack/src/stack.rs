@@ -92,6 +92,17 @@ pub struct Stack {
     driver: Arc<DriverThread>,
 }
 
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.shared.lock();
+        f.debug_struct("Stack")
+            .field("addresses", &inner.ep.addresses())
+            .field("connections", &inner.ep.connection_count())
+            .field("stopped", &inner.stopped)
+            .finish_non_exhaustive()
+    }
+}
+
 struct DriverThread {
     shared: Arc<Shared>,
     handle: Mutex<Option<JoinHandle<()>>>,
@@ -240,6 +251,7 @@ fn drive(shared: Arc<Shared>, mut device: impl Device) {
             if timeout.is_some_and(|t| t.is_zero()) {
                 continue;
             }
+            device.flush()?;
             let ready = sys::poll_readable(&[device.readable_fd(), shared.wake.raw()], timeout)?;
             if ready[1] {
                 shared.wake.drain();

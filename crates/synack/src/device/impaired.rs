@@ -28,6 +28,9 @@ pub struct Impaired<D> {
     to_send: BinaryHeap<Reverse<Held>>,
     to_receive: BinaryHeap<Reverse<Held>>,
     order: u64,
+    /// Where packets from the inner device land (kept: no allocation per
+    /// packet).
+    scratch: Vec<u8>,
 }
 
 impl<D: Device> Impaired<D> {
@@ -41,6 +44,7 @@ impl<D: Device> Impaired<D> {
             to_send: BinaryHeap::new(),
             to_receive: BinaryHeap::new(),
             order: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -90,7 +94,8 @@ impl<D: Device> Device for Impaired<D> {
 
     fn recv(&mut self, now: Instant, buf: &mut [u8]) -> io::Result<Option<usize>> {
         // Everything that arrived goes into the inbound link first.
-        let mut scratch = vec![0u8; buf.len().max(65536)];
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(buf.len().max(65536), 0);
         while let Some(n) = self.inner.recv(now, &mut scratch)? {
             Self::hold(
                 &mut self.order,
@@ -100,6 +105,7 @@ impl<D: Device> Device for Impaired<D> {
                 &scratch[..n],
             );
         }
+        self.scratch = scratch;
         match self.to_receive.peek() {
             Some(Reverse(h)) if h.at <= now => {
                 let Reverse(h) = self.to_receive.pop().expect("peeked");
@@ -122,6 +128,10 @@ impl<D: Device> Device for Impaired<D> {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 
     fn service(&mut self, now: Instant) -> io::Result<()> {

@@ -46,6 +46,13 @@ pub trait Device: Send + 'static {
         let _ = now;
         Ok(())
     }
+
+    /// Writes out anything buffered (a capture file). The driver calls it
+    /// before it sleeps, so that what was sent is on disk even if the
+    /// process then ends without stopping the stack.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<D: Device + ?Sized> Device for Box<D> {
@@ -63,6 +70,9 @@ impl<D: Device + ?Sized> Device for Box<D> {
     }
     fn service(&mut self, now: Instant) -> io::Result<()> {
         (**self).service(now)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
     }
 }
 

@@ -66,7 +66,11 @@ impl<D: Device> Device for PcapTap<D> {
     }
 
     fn service(&mut self, now: Instant) -> io::Result<()> {
-        self.inner.service(now)?;
+        self.inner.service(now)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()?;
         self.sink.flush()
     }
 }

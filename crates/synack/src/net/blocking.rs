@@ -2,6 +2,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,7 @@ fn block<T>(
 }
 
 /// A listening socket, like `std::net::TcpListener`.
+#[derive(Debug)]
 pub struct TcpListener {
     stack: Stack,
     handle: ListenerHandle,
@@ -91,9 +93,12 @@ impl Drop for TcpListener {
 }
 
 /// The handle and the stack, closed when the last user drops it.
+#[derive(Debug)]
 struct Conn {
     stack: Stack,
     handle: ConnHandle,
+    /// `shutdown(Shutdown::Read)` was called: reads return 0.
+    read_shut: AtomicBool,
 }
 
 impl Drop for Conn {
@@ -106,7 +111,7 @@ impl Drop for Conn {
 /// A connected socket, like `std::net::TcpStream`. Clones share the
 /// connection (one may read while another writes); it closes when the
 /// last one is dropped.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TcpStream {
     conn: Arc<Conn>,
     read_timeout: Option<Duration>,
@@ -119,6 +124,7 @@ impl TcpStream {
             conn: Arc::new(Conn {
                 stack: stack.clone(),
                 handle,
+                read_shut: AtomicBool::new(false),
             }),
             read_timeout: None,
             write_timeout: None,
@@ -154,6 +160,12 @@ impl TcpStream {
     /// reading side (later reads return 0), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         let (h, now) = (self.handle(), self.stack().now());
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            self.conn.read_shut.store(true, Ordering::SeqCst);
+            // Readers blocked in other clones return 0 at once.
+            let _guard = self.stack().shared.lock();
+            self.stack().shared.cond.notify_all();
+        }
         if matches!(how, Shutdown::Write | Shutdown::Both) {
             self.stack()
                 .with_endpoint(|ep| ep.shutdown(h, now))
@@ -216,7 +228,11 @@ impl TcpStream {
 impl Read for TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let h = self.handle();
+        let shut = &self.conn.read_shut;
         block(self.stack(), self.read_timeout, |inner| {
+            if shut.load(Ordering::SeqCst) {
+                return Attempt::Done(Ok(0));
+            }
             core::try_read(&mut inner.ep, h, buf)
         })
     }

@@ -44,6 +44,7 @@ fn poll_attempt<T>(
 }
 
 /// A listening socket.
+#[derive(Debug)]
 pub struct TcpListener {
     stack: Stack,
     handle: ListenerHandle,
@@ -87,6 +88,7 @@ impl Drop for TcpListener {
 }
 
 /// The connection, closed when the last half is dropped.
+#[derive(Debug)]
 struct Conn {
     stack: Stack,
     handle: ConnHandle,
@@ -148,6 +150,7 @@ impl Conn {
 }
 
 /// A connected socket.
+#[derive(Debug)]
 pub struct TcpStream {
     conn: Arc<Conn>,
 }
@@ -234,11 +237,13 @@ impl AsyncWrite for TcpStream {
 }
 
 /// The reading half of a [`TcpStream`].
+#[derive(Debug)]
 pub struct OwnedReadHalf {
     conn: Arc<Conn>,
 }
 
 /// The writing half of a [`TcpStream`].
+#[derive(Debug)]
 pub struct OwnedWriteHalf {
     conn: Arc<Conn>,
 }
