@@ -38,6 +38,7 @@ pub fn run(args: BenchArgs, meter: &dyn Fn() -> Option<isize>) -> Result<(), Str
             scale_bytes: 64 << 20,
             churn_time: Duration::from_secs(1),
             tun_bytes: 64 << 20,
+            loss_time: Duration::from_secs(10),
         }
     } else {
         Effort::default()

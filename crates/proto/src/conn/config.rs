@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use super::congestion::Algorithm;
+use super::pacing::Pacing;
 
 /// Keep-alive settings (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +76,22 @@ pub struct Config {
     pub fin_wait_2_timeout: Option<Duration>,
     /// Keep-alive probing, off unless set.
     pub keepalive: Option<Keepalive>,
-    /// The congestion controller.
+    /// The congestion controller (CUBIC by default, RFC 9438).
     pub congestion: Algorithm,
+    /// With SACK: detect losses by time with RACK (RFC 8985); `false`
+    /// counts duplicate ACKs and SACKed segments instead (RFC 6675's
+    /// DupThresh).
+    pub rack: bool,
+    /// With SACK: tail loss probes (RFC 8985 §7).
+    pub tlp: bool,
+    /// Report duplicate segments with D-SACK (RFC 2883).
+    pub dsack: bool,
+    /// With SACK: F-RTO after a retransmission timeout (RFC 5682), to
+    /// detect and undo spurious timeouts.
+    pub frto: bool,
+    /// Pace the sending rate over the RTT; `Auto` leaves it to the
+    /// congestion controller.
+    pub pacing: Pacing,
     /// At most this many challenge ACKs a second (RFC 5961 §7).
     pub challenge_ack_limit: u32,
     /// Report every segment sent and received as an event (for tracers
@@ -106,6 +121,11 @@ impl Default for Config {
             fin_wait_2_timeout: Some(Duration::from_secs(60)),
             keepalive: None,
             congestion: Algorithm::default(),
+            rack: true,
+            tlp: true,
+            dsack: true,
+            frto: true,
+            pacing: Pacing::Auto,
             challenge_ack_limit: 10,
             trace_segments: false,
         }

@@ -109,8 +109,12 @@ pub enum SendReason {
     Data,
     /// Data or a control flag sent again after a timeout.
     Retransmission,
-    /// A segment sent again on duplicate ACKs (RFC 5681 §3.2).
+    /// A segment sent again on duplicate ACKs (RFC 5681 §3.2), or deemed
+    /// lost from SACK information (RFC 6675, RACK, RFC 8985).
     FastRetransmit,
+    /// A tail loss probe (RFC 8985 §7): new data or the last segment
+    /// again, sent when ACKs stopped coming.
+    LossProbe,
     /// A FIN with no data.
     Fin,
     /// A window probe into a zero window (RFC 9293 §3.8.6.1).
@@ -138,6 +142,7 @@ impl SendReason {
             SendReason::Data => "data",
             SendReason::Retransmission => "retransmission",
             SendReason::FastRetransmit => "fast retransmit",
+            SendReason::LossProbe => "loss probe",
             SendReason::Fin => "FIN",
             SendReason::WindowProbe => "window probe",
             SendReason::Ack => "ACK",

@@ -59,7 +59,7 @@ impl Connection {
         self.cc.set_mss(mss);
         // The too-big segments were dropped: send them again, smaller
         // (RFC 1191 §6.5), without waiting for the timer.
-        self.snd.nxt = self.snd.una;
+        self.resend_all();
         self.rtt_probe = None;
         true
     }

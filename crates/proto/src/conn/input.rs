@@ -236,6 +236,13 @@ impl Connection {
         if !rst && self.opts.paws_rejects(ts, now) {
             self.pending.ack.get_or_insert(SendReason::DupAck);
             self.stats.unacceptable_in += 1;
+            // An old copy of data already received (a late original after
+            // its retransmission): D-SACK what lies before RCV.NXT, so the
+            // sender learns the retransmission was spurious (RFC 2883 §4;
+            // Linux's tcp_send_dupack does the same).
+            let data = seg.seq + u32::from(flags.contains(TcpFlags::SYN));
+            let end = data + seg.payload.len() as u32;
+            self.note_duplicate_data(data, end.min(self.rcv.nxt));
             return Verdict::Paws;
         }
         // RFC 7323 §3.2: once timestamps are in use, a non-RST segment
@@ -272,6 +279,10 @@ impl Connection {
         }
         if !ok {
             if !rst {
+                // A segment wholly before RCV.NXT is a duplicate: D-SACK
+                // (RFC 2883 §4.1.1).
+                let data = seg.seq + u32::from(flags.contains(TcpFlags::SYN));
+                self.note_duplicate_data(data, data + seg.payload.len() as u32);
                 if self.state == State::TimeWait && flags.contains(TcpFlags::FIN) {
                     // A retransmitted FIN: its ACK was lost. Acknowledge it
                     // and restart the 2·MSL wait (§3.10.7.4, eighth).
@@ -283,6 +294,13 @@ impl Connection {
             return Verdict::Unacceptable;
         }
         let t = trim(seg, self.rcv.nxt, self.rcv.adv.max(self.rcv.nxt));
+        if !seg.payload.is_empty() {
+            // Its beginning was received before: D-SACK that part
+            // (RFC 2883 §4.1.1).
+            let data = seg.seq + u32::from(flags.contains(TcpFlags::SYN));
+            let end = data + seg.payload.len() as u32;
+            self.note_duplicate_data(data, t.seq.min(end));
+        }
         self.opts
             .update_ts_recent(ts, seg.seq, self.rcv.last_ack_sent, now);
         self.last_recv = now;
@@ -458,23 +476,30 @@ impl Connection {
     fn process_ack(&mut self, now: Instant, seg: &TcpRepr<'_>) {
         let ack = seg.ack;
         let seg_wnd = u32::from(seg.window) << self.opts.snd_wscale;
+        // With SACK, recovery.rs takes every ACK (on_ack_sack below).
+        let sack_mode = self.sack_mode();
+        let prior_una = self.snd.una;
+        let mut sample = None;
+        let mut dupack = false;
         if self.snd.acks_new(ack) {
             let acked = ack.since(self.snd.una);
-            let sample = self.rtt_sample_for(seg, now);
+            sample = self.rtt_sample_for(seg, now);
             if let Some(r) = sample {
                 self.rtt.sample(r);
             }
             let data_acked = self.snd.acknowledge(ack);
             self.retries = 0;
             self.rtt.reset_backoff();
-            let kind = self
-                .recovery
-                .on_new_ack(&self.snd, acked, &mut self.cc, now);
-            if kind == AckKind::Normal && data_acked > 0 {
-                self.cc
-                    .on_ack(now, data_acked, sample, self.snd.in_flight());
+            if !sack_mode {
+                let kind = self
+                    .recovery
+                    .on_new_ack(&self.snd, acked, &mut self.cc, now);
+                if kind == AckKind::Normal && data_acked > 0 {
+                    self.feed_rtt();
+                    self.cc
+                        .on_ack(now, data_acked, sample, self.snd.in_flight());
+                }
             }
-            self.stats.max_cwnd = self.stats.max_cwnd.max(self.cc.cwnd());
             // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged,
             // restart it otherwise.
             if self.snd.una == self.snd.max {
@@ -503,8 +528,15 @@ impl Connection {
         {
             // RFC 5681 §2: a duplicate ACK.
             self.stats.dupacks_in += 1;
-            self.recovery.on_dupack(&self.snd, &mut self.cc, now);
+            dupack = true;
+            if !sack_mode {
+                self.recovery.on_dupack(&self.snd, &mut self.cc, now);
+            }
         }
+        if sack_mode {
+            self.on_ack_sack(now, seg, prior_una, sample, dupack);
+        }
+        self.stats.max_cwnd = self.stats.max_cwnd.max(self.cc.cwnd());
         self.update_window(seg);
     }
 

@@ -14,8 +14,10 @@
 //!
 //! Time is always passed in. Each concern has its file: `input` (segment
 //! arrival, §3.10.7), `output` (what to send), `send` and `recv` (the two
-//! sequence spaces), `options`, `rtt`, `recovery`, `congestion`,
-//! `timers`.
+//! sequence spaces), `options`, `rtt`, `congestion`, `timers`; loss
+//! recovery in `recovery` (the state machine) with one file per
+//! mechanism: `sent` (segments in flight), `sack` (the scoreboard),
+//! `rack`, `tlp`, `prr`, `undo`, `pacing`.
 
 pub mod config;
 pub mod congestion;
@@ -25,13 +27,21 @@ mod icmp;
 mod input;
 mod options;
 mod output;
+pub mod pacing;
+mod prr;
+mod rack;
 mod recovery;
 mod recv;
 pub mod rtt;
+mod sack;
 mod send;
+mod sent;
 pub mod state;
 mod timers;
+mod tlp;
+mod undo;
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::fmt;
@@ -40,9 +50,9 @@ use core::time::Duration;
 use wire::tcp::{TcpFlags, TcpOptions};
 use wire::{Instant, SeqNum};
 
-use congestion::{Congestion, Controller};
+use congestion::{Algorithm, Congestion, Controller};
 use options::Negotiated;
-use recovery::Recovery;
+use recovery::{Loss, Recovery};
 use recv::RecvState;
 use rtt::RttEstimator;
 use send::SendState;
@@ -54,6 +64,8 @@ pub use handoff::{SynInfo, TimeWaitInfo};
 pub use icmp::SoftError;
 pub use input::reset_for;
 pub use output::Segment;
+pub use pacing::Pacing;
+pub use recovery::CaState;
 pub use state::State;
 
 /// Errors of the user calls.
@@ -112,8 +124,26 @@ pub struct Status {
     pub rttvar: Duration,
     /// The current retransmission timeout.
     pub rto: Duration,
-    /// Bytes of sequence space in flight.
+    /// Bytes in flight: RFC 6675's `pipe` with SACK (outstanding, less
+    /// what is SACKed or deemed lost, plus retransmissions in flight),
+    /// else SND.NXT − SND.UNA.
     pub bytes_in_flight: u32,
+    /// Bytes outstanding that the receiver SACKed.
+    pub sacked_bytes: u32,
+    /// Bytes outstanding deemed lost (resent or waiting to be).
+    pub lost_bytes: u32,
+    /// Bytes of retransmissions in flight.
+    pub retrans_bytes: u32,
+    /// The congestion control algorithm.
+    pub congestion: Algorithm,
+    /// Where loss recovery stands.
+    pub ca_state: CaState,
+    /// The lowest RTT measured.
+    pub min_rtt: Option<Duration>,
+    /// The pacing rate, bytes per second, when pacing.
+    pub pacing_rate: Option<u64>,
+    /// Whether reordering was seen (RACK widened its reordering window).
+    pub reordering: bool,
     /// Bytes queued to send (unacknowledged included).
     pub send_queue: usize,
     /// Bytes readable.
@@ -141,8 +171,24 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Segments retransmitted after a timeout.
     pub rto_retransmits: u64,
-    /// Segments retransmitted on duplicate ACKs.
+    /// Segments retransmitted on duplicate ACKs (RFC 5681 §3.2, RFC 6582)
+    /// or by RFC 6675's DupThresh rule.
     pub fast_retransmits: u64,
+    /// Segments retransmitted because RACK deemed them lost (RFC 8985).
+    pub rack_retransmits: u64,
+    /// Tail loss probes sent (RFC 8985 §7), of new data or not.
+    pub loss_probes: u64,
+    /// Every segment sent again, whatever the reason (SYNs and loss
+    /// probes that resent data included).
+    pub retransmits: u64,
+    /// Fast recoveries entered.
+    pub recoveries: u64,
+    /// Window reductions undone as spurious (D-SACK, Eifel, F-RTO).
+    pub spurious_undos: u64,
+    /// D-SACK blocks received (RFC 2883): data the peer got twice.
+    pub dsacks_in: u64,
+    /// D-SACK blocks sent.
+    pub dsacks_out: u64,
     /// Retransmission timeouts.
     pub timeouts: u64,
     /// Duplicate ACKs received.
@@ -206,6 +252,9 @@ pub struct Connection {
     rtt_probe: Option<(SeqNum, Instant)>,
     cc: Congestion,
     recovery: Recovery,
+    /// SACK-based recovery and pacing, allocated when data first flows
+    /// (`recovery.rs`).
+    loss: Option<Box<Loss>>,
     pending: Pending,
     challenge: ChallengeLimit,
     /// Consecutive retransmission timeouts of the same data.
@@ -257,6 +306,7 @@ impl Connection {
             rtt_probe: None,
             cc,
             recovery: Recovery::new(iss),
+            loss: None,
             pending: Pending::default(),
             challenge: ChallengeLimit::default(),
             retries: 0,
@@ -537,7 +587,15 @@ impl Connection {
             srtt: self.rtt.srtt(),
             rttvar: self.rtt.rttvar(),
             rto: self.rtt.rto(),
-            bytes_in_flight: self.snd.in_flight(),
+            bytes_in_flight: self.pipe(),
+            sacked_bytes: self.loss_counts().0,
+            lost_bytes: self.loss_counts().1,
+            retrans_bytes: self.loss_counts().2,
+            congestion: self.cc.algorithm(),
+            ca_state: self.ca_state(),
+            min_rtt: self.rtt.min_rtt(),
+            pacing_rate: self.pacing_rate_now(),
+            reordering: self.reordering_seen(),
             send_queue: self.snd.buf.len(),
             recv_queue: self.rcv.buf.len(),
             wscale: (self.opts.snd_wscale > 0 || self.opts.rcv_wscale > 0)
@@ -597,6 +655,7 @@ impl Connection {
             self.rcv.buf.release();
         }
         self.rcv.ooo.clear();
+        self.loss = None;
         self.set_state(State::Closed, cause);
         if self.close_reason.is_none() {
             self.close_reason = Some(reason);
@@ -626,6 +685,7 @@ impl Connection {
 
     fn enter_time_wait(&mut self, now: Instant, cause: Cause) {
         self.timers.clear();
+        self.loss = None;
         self.timers.time_wait = Some(now + 2 * self.config.msl);
         self.set_state(State::TimeWait, cause);
     }
@@ -636,10 +696,15 @@ impl Connection {
             timestamps: self.opts.ts_option(now),
             ..TcpOptions::default()
         };
-        if with_sack && self.opts.sack && !self.rcv.ooo.is_empty() {
+        let dsack = self.config.dsack && self.rcv.dsack.is_some();
+        if with_sack && self.opts.sack && (!self.rcv.ooo.is_empty() || dsack) {
             // RFC 2018 §3: three blocks fit beside timestamps, four without.
             let max = if self.opts.timestamps { 3 } else { 4 };
-            o.sack = self.rcv.sack_blocks(max);
+            o.sack = if dsack {
+                self.rcv.sack_blocks_with_dsack(max)
+            } else {
+                self.rcv.sack_blocks(max)
+            };
         }
         o
     }

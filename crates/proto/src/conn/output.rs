@@ -113,6 +113,7 @@ impl Connection {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Segment> {
         let seg = self.next_segment(now)?;
         self.stats.segs_out += 1;
+        self.on_segment_sent(now, &seg);
         if self.config.trace_segments {
             self.events.push_back(Event::SegmentSent {
                 info: seg.info(),
@@ -250,6 +251,11 @@ impl Connection {
                 return Some(self.data_segment(now, seq, u32::MAX, SendReason::FastRetransmit));
             }
         }
+        // With SACK: a tail loss probe, or the holes deemed lost, first
+        // (recovery.rs).
+        if let Some(seg) = self.recovery_segment(now) {
+            return Some(seg);
+        }
         if self.snd.nxt == self.snd.una
             && now.saturating_since(self.last_send) > self.rtt.rto()
             && self.snd.data_end() > self.snd.nxt
@@ -257,7 +263,11 @@ impl Connection {
             // RFC 5681 §4.1: restart from the initial window after idle.
             self.cc.on_idle_restart(now);
         }
-        let len = self.snd.sendable(self.cc.cwnd(), self.config.nodelay);
+        let mut len = self.snd.sendable(self.send_window(), self.config.nodelay);
+        if len > 0 && self.pacing_blocks(now) {
+            // Paced: the pacer's deadline wakes us (recovery.rs).
+            len = 0;
+        }
         if len > 0 {
             let reason = if self.snd.nxt < self.snd.max {
                 self.stats.rto_retransmits += 1;
@@ -356,7 +366,7 @@ impl Connection {
 
     /// A data segment (possibly with FIN, possibly empty when only the FIN
     /// is left) starting at `seq`, at most one MSS long.
-    fn data_segment(
+    pub(super) fn data_segment(
         &mut self,
         now: Instant,
         seq: SeqNum,
@@ -421,6 +431,9 @@ impl Connection {
     fn ack_segment(&mut self, now: Instant, seq: SeqNum, reason: SendReason) -> Segment {
         let (window, edge) = self.rcv.window_to_advertise(self.rcv_mss());
         self.rcv.adv = edge;
+        // The options first: a pending D-SACK block goes out with this
+        // ACK, and `ack_sent` then clears it.
+        let options = self.segment_options(now, true);
         self.ack_sent();
         Segment {
             src_port: self.local_port,
@@ -429,7 +442,7 @@ impl Connection {
             ack: self.rcv.nxt,
             flags: TcpFlags::ACK,
             window,
-            options: self.segment_options(now, true),
+            options,
             payload_len: 0,
             reason,
         }
@@ -437,6 +450,9 @@ impl Connection {
 
     /// Bookkeeping for any segment that carries our ACK.
     fn ack_sent(&mut self) {
+        if self.rcv.dsack.take().is_some() && self.opts.sack && self.config.dsack {
+            self.stats.dsacks_out = self.stats.dsacks_out.saturating_add(1);
+        }
         self.pending.ack = None;
         self.timers.delayed_ack = None;
         self.rcv.unacked_bytes = 0;
@@ -459,8 +475,10 @@ impl Connection {
                     self.rcv.release_if_empty();
                     if self.snd.buf.is_empty() {
                         self.snd.buf.release();
+                        self.release_loss_state();
                     }
                 }
+                Timer::Recovery => self.on_recovery_timer(now),
             }
         }
     }
@@ -494,8 +512,12 @@ impl Connection {
             self.cc.on_rto(now, self.snd.in_flight());
         }
         self.recovery.on_timeout(&self.snd);
-        // Go back to the oldest unacknowledged byte (or the SYN).
-        self.snd.nxt = self.snd.una;
+        // With SACK, what is not SACKed is marked lost and resent in order
+        // (recovery.rs); otherwise go back to the oldest unacknowledged
+        // byte (or the SYN).
+        if opening || !self.on_rto_sack() {
+            self.snd.nxt = self.snd.una;
+        }
     }
 
     fn on_keepalive_timeout(&mut self, now: Instant) {

@@ -9,9 +9,12 @@ use wire::SeqNum;
 use crate::assembler::Assembler;
 use crate::ring::RingBuffer;
 
-/// Out-of-order ranges kept at most (each costs a few bytes; a peer
-/// cannot make us hold more than this many holes).
-const MAX_RANGES: usize = 64;
+/// Out-of-order ranges kept at most (each costs 8 bytes, taken only as
+/// holes appear; a peer cannot make us hold more). A heavy loss in a large
+/// window — a slow-start overshoot with reordering — makes hundreds of
+/// islands: beyond this many, arriving segments are dropped and must be
+/// resent.
+const MAX_RANGES: usize = 1024;
 
 /// The receive sequence space and the data behind it.
 #[derive(Debug)]
@@ -44,6 +47,9 @@ pub(crate) struct RecvState {
     /// order of SACK blocks (RFC 2018 §4).
     recent: [(SeqNum, SeqNum); MAX_SACK_BLOCKS],
     recent_len: usize,
+    /// A duplicate segment's range to report as the first SACK block of
+    /// the next ACK, once (RFC 2883 §4, D-SACK).
+    pub dsack: Option<(SeqNum, SeqNum)>,
     /// The shift applied to the windows we advertise.
     pub wscale: u8,
     /// The receive buffer size (the window when the buffer is empty).
@@ -66,6 +72,7 @@ impl RecvState {
             largest_seg: 0,
             recent: [(SeqNum(0), SeqNum(0)); MAX_SACK_BLOCKS],
             recent_len: 0,
+            dsack: None,
             wscale: 0,
             capacity: capacity.min(u32::MAX as usize) as u32,
         }
@@ -152,6 +159,14 @@ impl RecvState {
             }
         } else {
             // Beyond RCV.NXT (the caller trimmed anything before it).
+            // Already held whole: a duplicate to report (RFC 2883 §4.1.2).
+            let duplicate = self
+                .ooo
+                .range_containing(seq)
+                .is_some_and(|(_, e)| end <= e);
+            if duplicate {
+                self.dsack = Some((seq, end));
+            }
             let offset = seq.since(self.nxt) as usize;
             let written = self.buf.write_at(offset, data);
             if written == 0 || self.ooo.insert(seq, seq + written as u32).is_err() {
@@ -226,6 +241,33 @@ impl RecvState {
         }
         for (s, e) in self.ooo.iter() {
             push(s, e, &mut out);
+        }
+        out
+    }
+
+    /// A duplicate `[start, end)` of data already received arrived: it is
+    /// reported once, as the first SACK block of the next ACK (RFC 2883
+    /// §4).
+    pub fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        if end.diff(start) > 0 {
+            self.dsack = Some((start, end));
+        }
+    }
+
+    /// The SACK blocks with the pending D-SACK block first (RFC 2883 §4:
+    /// "the first SACK block ... MUST specify the contiguous block of data
+    /// in the received packet which triggered this ACK"), then up to
+    /// `max - 1` ordinary blocks — the one containing a duplicate of
+    /// out-of-order data comes second (RFC 2883 §4 (2)).
+    pub fn sack_blocks_with_dsack(&self, max: usize) -> SackBlocks {
+        let Some((s, e)) = self.dsack else {
+            return self.sack_blocks(max);
+        };
+        let mut out = SackBlocks::EMPTY;
+        out.push(SackBlock { start: s, end: e });
+        let rest = self.sack_blocks(max.saturating_sub(1));
+        for &b in rest.as_slice() {
+            out.push(b);
         }
         out
     }
@@ -328,6 +370,31 @@ mod tests {
         assert_eq!(r.sack_blocks(3).as_slice()[0].start, b + 100);
         assert_eq!(r.sack_blocks(3).as_slice()[0].end, b + 120);
         assert_eq!(r.sack_blocks(2).len(), 2);
+    }
+
+    #[test]
+    fn duplicates_become_dsack_blocks_first() {
+        let mut r = receiver(10_000);
+        let b = r.nxt;
+        r.accept(b + 100, &[0; 10]);
+        assert_eq!(r.dsack, None);
+        // The same out-of-order segment again: D-SACK, then its block.
+        r.accept(b + 100, &[0; 10]);
+        assert_eq!(r.dsack, Some((b + 100, b + 110)));
+        let got: std::vec::Vec<_> = r
+            .sack_blocks_with_dsack(3)
+            .as_slice()
+            .iter()
+            .map(|x| (x.start.since(b), x.end.since(b)))
+            .collect();
+        assert_eq!(got, [(100, 110), (100, 110)]);
+        // A duplicate below RCV.NXT.
+        r.note_duplicate(b - 50, b);
+        let blocks = r.sack_blocks_with_dsack(1);
+        assert_eq!(blocks.as_slice()[0].start, b - 50);
+        assert_eq!(blocks.len(), 1);
+        r.note_duplicate(b, b);
+        assert_eq!(r.dsack, Some((b - 50, b)), "an empty range is no duplicate");
     }
 
     #[test]

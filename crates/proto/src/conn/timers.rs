@@ -20,6 +20,10 @@ pub(crate) struct Timers {
     pub fin_wait_2: Option<Instant>,
     /// When empty buffers give their memory back.
     pub idle_release: Option<Instant>,
+    /// Loss recovery's own deadlines, the earliest of: RACK's reordering
+    /// timer (RFC 8985 §6.2), the tail loss probe (RFC 8985 §7.2), the
+    /// pacer.
+    pub recovery: Option<Instant>,
 }
 
 /// Which timer fired.
@@ -32,14 +36,16 @@ pub(crate) enum Timer {
     TimeWait,
     FinWait2,
     IdleRelease,
+    Recovery,
 }
 
 impl Timers {
-    fn all(&self) -> [(Timer, Option<Instant>); 7] {
+    fn all(&self) -> [(Timer, Option<Instant>); 8] {
         [
             (Timer::TimeWait, self.time_wait),
             (Timer::FinWait2, self.fin_wait_2),
             (Timer::Retransmit, self.retransmit),
+            (Timer::Recovery, self.recovery),
             (Timer::Persist, self.persist),
             (Timer::DelayedAck, self.delayed_ack),
             (Timer::Keepalive, self.keepalive),
@@ -72,6 +78,7 @@ impl Timers {
             Timer::TimeWait => &mut self.time_wait,
             Timer::FinWait2 => &mut self.fin_wait_2,
             Timer::IdleRelease => &mut self.idle_release,
+            Timer::Recovery => &mut self.recovery,
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use proto::conn::{CloseReason, Config, Connection, Event, SendReason, State};
+use proto::conn::{CloseReason, Config, Connection, Event, Segment, SendReason, State};
 use wire::tcp::{SackBlock, SackBlocks, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 use wire::{Instant, SeqNum};
 
@@ -383,7 +383,14 @@ pub struct Pair {
     pub b_events: Vec<Event>,
     pub delivered: usize,
     pub dropped: usize,
+    /// Drops the segments for which it returns true (`true` for A to B),
+    /// before the random impairments: for scripted losses.
+    pub filter: Option<Filter>,
 }
+
+/// A scripted loss for [`Pair`]: given the direction (`true` for A to B)
+/// and the segment, whether to drop it.
+pub type Filter = Box<dyn FnMut(bool, &Segment) -> bool>;
 
 const ADDR_A: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 const ADDR_B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
@@ -406,6 +413,7 @@ impl Pair {
             b_events: Vec::new(),
             delivered: 0,
             dropped: 0,
+            filter: None,
         }
     }
 
@@ -423,6 +431,10 @@ impl Pair {
                 };
                 let n = conn.emit(&seg, &mut buf, &src, &dst).unwrap();
                 let bytes = buf[..n].to_vec();
+                if self.filter.as_mut().is_some_and(|f| f(to_b, &seg)) {
+                    self.dropped += 1;
+                    continue;
+                }
                 if self.rng.chance(self.impair.loss) {
                     self.dropped += 1;
                     continue;
@@ -633,5 +645,35 @@ impl Pair {
     /// make something happen.
     pub fn idle(&self) -> bool {
         self.flight.is_empty() && self.a.poll_timeout().is_none() && self.b.poll_timeout().is_none()
+    }
+}
+
+// ---- Helpers for the loss recovery scripts (recovery_*, cubic). ----
+
+/// For recovery scripts: SACK on, Nagle off, and no timestamps, window
+/// scaling or delayed ACK (so that bytes count exactly).
+pub fn sack_plain() -> Config {
+    Config {
+        sack: true,
+        nodelay: true,
+        ..plain()
+    }
+}
+
+impl Tcb {
+    /// Established with SACK agreed (and timestamps if `cfg.timestamps`,
+    /// window scaling if `cfg.window_scaling`), the peer's SYN-ACK with MSS
+    /// 1460 arriving `rtt` after our SYN: the first RTT sample.
+    pub fn open_sack(cfg: Config, rtt: Duration) -> Tcb {
+        Tcb::open(cfg, X, rtt, |syn| {
+            let mut s = seg(Y).syn().ack(X + 1).mss(1460).sack_ok();
+            if cfg.timestamps {
+                s = s.ts(1, syn.tsval());
+            }
+            if cfg.window_scaling {
+                s = s.wscale(7);
+            }
+            s
+        })
     }
 }

@@ -6,15 +6,20 @@
 
 use std::time::Duration;
 
+use proto::conn::congestion::Algorithm;
 use proto::conn::{Config, SendReason};
 
 use crate::harness::*;
 
 const MSS: u32 = 1460;
 
+/// No SACK (the classic dup-ACK recovery of RFC 5681/6582) and NewReno,
+/// whose halving these scripts count (CUBIC is the default; its own
+/// scripts are in cubic.rs).
 fn cfg() -> Config {
     Config {
         nodelay: true,
+        congestion: Algorithm::NewReno,
         ..plain()
     }
 }

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod cubic;
 mod flow_nagle_delack;
 mod flow_persist;
 mod flow_window;
@@ -12,6 +13,12 @@ mod options_sack;
 mod options_timestamps;
 mod options_wscale;
 mod props;
+mod recovery_props;
+mod recovery_prr;
+mod recovery_rack;
+mod recovery_sack;
+mod recovery_tlp;
+mod recovery_undo;
 mod rst_and_challenge;
 mod states_closed_listen;
 mod states_closing;

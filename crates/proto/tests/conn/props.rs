@@ -293,9 +293,22 @@ proptest! {
                 prop_assert!(ack >= last_ack, "ACK went back: {} < {}", ack, last_ack);
                 prop_assert!(edge >= last_edge, "window edge moved left");
                 prop_assert!(ack as usize <= len);
-                for (s, e) in a.sacks() {
-                    let (s, e) = (s.wrapping_sub(base), e.wrapping_sub(base));
-                    prop_assert!(ack < s && s < e && e as usize <= len, "bad SACK block");
+                let blocks: Vec<(u32, u32)> = a
+                    .sacks()
+                    .into_iter()
+                    .map(|(s, e)| (s.wrapping_sub(base), e.wrapping_sub(base)))
+                    .collect();
+                for (i, &(s, e)) in blocks.iter().enumerate() {
+                    // RFC 2883 §4: the first block may be a D-SACK — data
+                    // received twice, below the ACK or inside the second
+                    // block; every other block lies above the ACK.
+                    let dsack = i == 0
+                        && (s < ack || blocks.get(1).is_some_and(|&(s2, e2)| s2 <= s && e <= e2));
+                    if dsack {
+                        prop_assert!(s < e && e as usize <= len, "bad D-SACK block");
+                    } else {
+                        prop_assert!(ack < s && s < e && e as usize <= len, "bad SACK block");
+                    }
                 }
                 last_ack = ack;
                 last_edge = edge;

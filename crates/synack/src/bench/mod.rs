@@ -6,11 +6,14 @@
 mod alloc;
 mod bulk;
 mod churn;
+mod loss;
 mod mem;
 mod memcpy;
 mod pair;
 #[cfg(feature = "rivals")]
 mod smol;
+#[cfg(feature = "rivals")]
+mod smol_sim;
 mod tun;
 
 use std::fmt::Write as _;
@@ -31,6 +34,21 @@ pub struct Row {
     pub rivals: Vec<(&'static str, f64)>,
     /// A remark printed under the table (how it was measured).
     pub note: Option<String>,
+    /// Further figures of the row (a model, a fraction of the link rate,
+    /// spurious retransmissions, …), each for synack and the rivals.
+    pub extras: Vec<Extra>,
+}
+
+/// A further figure of a row: in JSON `"key": {"synack": v, RIVAL: w}`
+/// after the usual fields, in the table a line under the row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extra {
+    /// The name (`spurious_pct`, `jain`, `completion_ms`, …).
+    pub key: &'static str,
+    /// synack's figure.
+    pub synack: Option<f64>,
+    /// Each rival's figure (or a reference figure, such as `model`).
+    pub rivals: Vec<(&'static str, f64)>,
 }
 
 impl Row {
@@ -41,7 +59,13 @@ impl Row {
             synack,
             rivals: Vec::new(),
             note: None,
+            extras: Vec::new(),
         }
+    }
+
+    fn extra(mut self, extra: Extra) -> Row {
+        self.extras.push(extra);
+        self
     }
 
     fn rival(mut self, name: &'static str, value: Option<f64>) -> Row {
@@ -85,7 +109,20 @@ impl Row {
             let ratio = self.synack.map_or("null".into(), |x| num(x / v));
             let _ = write!(s, "{}\"{name}\": {ratio}", if i > 0 { ", " } else { "" });
         }
-        s.push_str("}}");
+        s.push('}');
+        for e in &self.extras {
+            let _ = write!(
+                s,
+                ", \"{}\": {{\"synack\": {}",
+                e.key,
+                e.synack.map_or("null".into(), num)
+            );
+            for (name, v) in &e.rivals {
+                let _ = write!(s, ", \"{name}\": {}", num(*v));
+            }
+            s.push('}');
+        }
+        s.push('}');
         s
     }
 }
@@ -106,15 +143,43 @@ pub const ROWS: &[&str] = &[
     "rss-1m",
     "tun-to-kernel",
     "tun-from-kernel",
+    "loss-0",
+    "loss-0.1",
+    "loss-1",
+    "loss-3",
+    "burst",
+    "reorder-2",
+    "tail-loss",
+    "bloat",
+    "shallow",
+    "fairness",
+];
+
+/// The rows of `synack bench loss`: loss recovery and congestion control
+/// over simulated paths (`loss.rs`).
+pub const LOSS_ROWS: &[&str] = &[
+    "loss-0",
+    "loss-0.1",
+    "loss-1",
+    "loss-3",
+    "burst",
+    "reorder-2",
+    "tail-loss",
+    "bloat",
+    "shallow",
+    "fairness",
 ];
 
 /// Whether `name` is selected by `wanted` (empty: everything; a prefix
-/// like `scale` or `mem` selects its group).
+/// like `scale` or `mem` selects its group; `loss` selects every row of
+/// [`LOSS_ROWS`]).
 pub fn selected(name: &str, wanted: &[String]) -> bool {
     wanted.is_empty()
-        || wanted
-            .iter()
-            .any(|w| name == w || name.starts_with(&format!("{w}-")))
+        || wanted.iter().any(|w| {
+            name == w
+                || name.starts_with(&format!("{w}-"))
+                || (w == "loss" && LOSS_ROWS.contains(&name))
+        })
 }
 
 /// How much work each row does.
@@ -128,6 +193,9 @@ pub struct Effort {
     pub churn_time: Duration,
     /// Bytes moved each way by the TUN rows.
     pub tun_bytes: u64,
+    /// Simulated duration of the bulk transfers of the loss rows (the
+    /// issue's figure: 30 s).
+    pub loss_time: Duration,
 }
 
 impl Default for Effort {
@@ -137,6 +205,7 @@ impl Default for Effort {
             scale_bytes: 256 << 20,
             churn_time: Duration::from_secs(5),
             tun_bytes: 256 << 20,
+            loss_time: Duration::from_secs(30),
         }
     }
 }
@@ -182,6 +251,7 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
                 .rival("kernel", tun::kernel_veth_cached(effort.tun_bytes))
                 .note("tun: synack (and smoltcp) <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
         }
+        _ if LOSS_ROWS.contains(&name) => loss::row(name, effort.loss_time)?,
         _ => return None,
     };
     Some(row)
@@ -234,6 +304,14 @@ pub fn table(rows: &[Row]) -> String {
             let _ = write!(s, " {name} {x:.3} ({ratio})");
         }
         s.push('\n');
+        for e in &r.extras {
+            let v = e.synack.map_or("n/a".into(), |v| format!("{v:.3}"));
+            let _ = write!(s, "{:>16} {:>8} {:>12} ", "", e.key, v);
+            for (name, x) in &e.rivals {
+                let _ = write!(s, " {name} {x:.3}");
+            }
+            s.push('\n');
+        }
     }
     let mut seen: Vec<&str> = Vec::new();
     for n in rows.iter().filter_map(|r| r.note.as_deref()) {
@@ -267,6 +345,27 @@ mod tests {
         assert!(selected("scale-1000", &w));
         assert!(!selected("bulk-1500", &w));
         assert!(selected("anything", &[]));
+        let l = vec!["loss".to_string()];
+        assert!(selected("loss-3", &l) && selected("fairness", &l) && selected("tail-loss", &l));
+        assert!(!selected("churn", &l));
+    }
+
+    #[test]
+    fn json_extras() {
+        let r = Row::new("reorder-2", "Mbit/s", Some(90.0))
+            .rival("smoltcp", Some(45.0))
+            .extra(Extra {
+                key: "spurious_pct",
+                synack: Some(0.5),
+                rivals: vec![("smoltcp", 4.0)],
+            });
+        assert_eq!(
+            r.json(),
+            "{\"bench\": \"reorder-2\", \"unit\": \"Mbit/s\", \"synack\": 90.000000, \
+             \"rivals\": {\"smoltcp\": 45.000000}, \"ratio\": {\"smoltcp\": 2.000000}, \
+             \"spurious_pct\": {\"synack\": 0.500000, \"smoltcp\": 4.000000}}"
+        );
+        assert!(table(&[r]).contains("spurious_pct"));
     }
 
     #[test]

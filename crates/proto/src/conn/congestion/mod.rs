@@ -20,6 +20,7 @@
 //! one line in the `algorithms!` invocation below. That creates the
 //! [`Algorithm`] and [`Congestion`] variants and the dispatch.
 
+pub mod cubic;
 pub mod newreno;
 
 use core::fmt;
@@ -108,9 +109,19 @@ pub trait Controller {
     }
 
     /// The rate, in bytes per second, at which the algorithm wants segments
-    /// paced; `None` (the default) for no pacing.
+    /// paced; `None` (the default) leaves it to the connection, which
+    /// paces at a multiple of cwnd / SRTT when pacing is on
+    /// (`Config::pacing`).
     fn pacing_rate(&self) -> Option<u64> {
         None
+    }
+
+    /// The connection's RTT estimate changed: `srtt` is the smoothed RTT
+    /// (RFC 6298), `min_rtt` the lowest sample. For algorithms whose
+    /// growth depends on the RTT (CUBIC's W_cubic(t + RTT), RFC 9438
+    /// §4.2); ignored by default.
+    fn on_rtt(&mut self, srtt: Duration, min_rtt: Duration) {
+        let _ = (srtt, min_rtt);
     }
 }
 
@@ -175,17 +186,35 @@ macro_rules! algorithms {
 }
 
 algorithms! {
+    /// CUBIC (RFC 9438): cubic window growth with a Reno-friendly region
+    /// and fast convergence; β = 0.7. The default, as in Linux.
+    Cubic(cubic::Cubic) = "cubic",
     /// NewReno: RFC 5681 slow start and congestion avoidance with
     /// Appropriate Byte Counting (RFC 3465); recovery per RFC 6582.
     NewReno(newreno::NewReno) = "newreno",
 }
 
 impl Default for Algorithm {
-    /// NewReno.
+    /// CUBIC.
     fn default() -> Algorithm {
-        Algorithm::NewReno
+        Algorithm::Cubic
     }
 }
+
+impl Algorithm {
+    /// Whether connections running this algorithm pace their sending when
+    /// `Config::pacing` is `Auto`.
+    pub const fn paced_by_default(self) -> bool {
+        match self {
+            Algorithm::Cubic => PACE_CUBIC,
+            Algorithm::NewReno => false,
+        }
+    }
+}
+
+/// Whether CUBIC paces by default (see `synack bench loss` for the
+/// measurements behind this choice).
+const PACE_CUBIC: bool = false;
 
 impl Algorithm {
     /// The algorithm called `name` (ASCII case-insensitive), as printed by
@@ -266,6 +295,10 @@ impl Controller for Congestion {
     fn pacing_rate(&self) -> Option<u64> {
         dispatch!(self, c => c.pacing_rate())
     }
+
+    fn on_rtt(&mut self, srtt: Duration, min_rtt: Duration) {
+        dispatch!(self, c => c.on_rtt(srtt, min_rtt))
+    }
 }
 
 #[cfg(test)]
@@ -284,12 +317,14 @@ mod tests {
 
     #[test]
     fn algorithm_names() {
-        assert_eq!(Algorithm::default(), Algorithm::NewReno);
+        assert_eq!(Algorithm::default(), Algorithm::Cubic);
         assert_eq!(Algorithm::NewReno.name(), "newreno");
+        assert_eq!(Algorithm::Cubic.name(), "cubic");
         assert_eq!(std::format!("{}", Algorithm::NewReno), "newreno");
         assert_eq!(Algorithm::from_name("NewReno"), Some(Algorithm::NewReno));
+        assert_eq!(Algorithm::from_name("CUBIC"), Some(Algorithm::Cubic));
         assert_eq!(Algorithm::from_name("bogus"), None);
-        assert_eq!(Algorithm::ALL, &[Algorithm::NewReno]);
+        assert_eq!(Algorithm::ALL, &[Algorithm::Cubic, Algorithm::NewReno]);
     }
 
     #[test]
