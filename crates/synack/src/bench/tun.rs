@@ -153,13 +153,7 @@ fn smoltcp_kernel(total: u64) -> io::Result<(f64, f64)> {
             kernel_addr: (IpAddr::V4(KERNEL), 24),
             mtu: 1500,
         })?;
-        super::smol::tun_kernel(
-            tun,
-            smoltcp::wire::Ipv4Address::from(SYNACK),
-            smoltcp::wire::Ipv4Address::from(KERNEL),
-            5003,
-            total,
-        )
+        super::smol::tun_kernel(tun, SYNACK, KERNEL, 5003, total)
     })?;
     server
         .join()
