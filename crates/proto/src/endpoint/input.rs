@@ -3,11 +3,11 @@
 
 use core::net::{IpAddr, SocketAddr};
 
-use wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Repr, Quoted};
+use wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Repr, Quoted, QuotedTcp};
 use wire::icmpv6::{Icmpv6DstUnreachable, Icmpv6Repr};
 use wire::ip::{self, IpProtocol, IpRepr};
 use wire::tcp::{TcpFlags, TcpRepr};
-use wire::{Error, Instant, SeqNum};
+use wire::{Error, Instant};
 
 use super::cookie;
 use super::demux::FourTuple;
@@ -340,7 +340,7 @@ impl Endpoint {
                         // RFC 1191: an MTU of 0 (old routers) is not usable;
                         // IPv4 guarantees 576 (RFC 791).
                         let mtu = u32::from(next_hop_mtu).max(576);
-                        self.path_mtu(now, q.src, q.src_port, q.dst, q.dst_port, q.seq, mtu, 20);
+                        self.path_mtu(now, &q, mtu, 20);
                         return;
                     }
                     Icmpv4DstUnreachable::NetUnreachable => SoftError::NetUnreachable,
@@ -350,7 +350,7 @@ impl Endpoint {
                     Icmpv4DstUnreachable::AdminProhibited => SoftError::Prohibited,
                     Icmpv4DstUnreachable::Other(_) => SoftError::HostUnreachable,
                 };
-                self.soft_error(q.src, q.src_port, q.dst, q.dst_port, q.seq, error);
+                self.soft_error(&q, error);
             }
             _ => {}
         }
@@ -380,7 +380,7 @@ impl Endpoint {
                 };
                 // RFC 8201 §4: IPv6 links carry at least 1280 bytes.
                 let mtu = mtu.max(1280);
-                self.path_mtu(now, q.src, q.src_port, q.dst, q.dst_port, q.seq, mtu, 40);
+                self.path_mtu(now, &q, mtu, 40);
             }
             Icmpv6Repr::DstUnreachable { reason, quoted } => {
                 let Ok(q) = Quoted::parse_v6(quoted).and_then(|q| q.tcp()) else {
@@ -392,66 +392,42 @@ impl Endpoint {
                     Icmpv6DstUnreachable::NoRoute => SoftError::NetUnreachable,
                     _ => SoftError::HostUnreachable,
                 };
-                self.soft_error(q.src, q.src_port, q.dst, q.dst_port, q.seq, error);
+                self.soft_error(&q, error);
             }
             _ => {}
         }
     }
 
-    /// The connection a quoted segment of ours belongs to.
-    fn quoted_conn(
-        &self,
-        src: IpAddr,
-        src_port: u16,
-        dst: IpAddr,
-        dst_port: u16,
-    ) -> Option<ConnHandle> {
+    /// The connection a quoted segment of ours belongs to (its source is
+    /// our side).
+    fn quoted_conn(&self, q: &QuotedTcp) -> Option<ConnHandle> {
         let tuple = FourTuple {
-            local: SocketAddr::new(src, src_port),
-            remote: SocketAddr::new(dst, dst_port),
+            local: SocketAddr::new(q.src, q.src_port),
+            remote: SocketAddr::new(q.dst, q.dst_port),
         };
         self.by_tuple.get(&tuple).copied()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn path_mtu(
-        &mut self,
-        now: Instant,
-        src: IpAddr,
-        src_port: u16,
-        dst: IpAddr,
-        dst_port: u16,
-        seq: SeqNum,
-        mtu: u32,
-        ip_header: u32,
-    ) {
-        let Some(h) = self.quoted_conn(src, src_port, dst, dst_port) else {
+    fn path_mtu(&mut self, now: Instant, q: &QuotedTcp, mtu: u32, ip_header: u32) {
+        let Some(h) = self.quoted_conn(q) else {
             return;
         };
         if let Some(e) = self.conns.get_mut(h.index, h.generation) {
-            if e.conn.on_packet_too_big(mtu, ip_header, seq, now) {
+            if e.conn.on_packet_too_big(mtu, ip_header, q.seq, now) {
                 self.stats.icmp_errors += 1;
             }
         }
         self.sync(h, true);
     }
 
-    fn soft_error(
-        &mut self,
-        src: IpAddr,
-        src_port: u16,
-        dst: IpAddr,
-        dst_port: u16,
-        seq: SeqNum,
-        error: SoftError,
-    ) {
-        let Some(h) = self.quoted_conn(src, src_port, dst, dst_port) else {
+    fn soft_error(&mut self, q: &QuotedTcp, error: SoftError) {
+        let Some(h) = self.quoted_conn(q) else {
             return;
         };
         if let Some(e) = self.conns.get_mut(h.index, h.generation) {
             // Counted only when taken: RFC 5927 §4.1 ignores quotes of
             // sequence numbers not in flight.
-            if e.conn.on_soft_error(error, seq) {
+            if e.conn.on_soft_error(error, q.seq) {
                 self.stats.icmp_errors += 1;
             }
         }
