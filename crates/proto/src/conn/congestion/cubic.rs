@@ -32,7 +32,7 @@
 
 use core::time::Duration;
 
-use super::{initial_window, Controller};
+use super::{cwnd_in_use, initial_window, Controller};
 use wire::Instant;
 
 /// β_cubic = 0.7 (RFC 9438 §4.6), as a fraction.
@@ -455,8 +455,7 @@ impl Controller for Cubic {
         if acked_bytes == 0 {
             return;
         }
-        let flight_before = bytes_in_flight.saturating_add(acked_bytes);
-        if flight_before.saturating_mul(2) < self.cwnd {
+        if !cwnd_in_use(self.cwnd, acked_bytes, bytes_in_flight) {
             return;
         }
         let mut acked = acked_bytes;

@@ -34,6 +34,18 @@ pub fn initial_window(mss: u32) -> u32 {
         .min(mss.saturating_mul(2).max(14_600))
 }
 
+/// Whether the window was in use when an ACK of `acked_bytes` arrived,
+/// leaving `bytes_in_flight`: the flight before it was at least half of
+/// `cwnd`. Only then may the window grow (RFC 7661 §4.3's validated
+/// window; Linux's `tcp_is_cwnd_limited`); otherwise the sender is
+/// application-limited.
+pub fn cwnd_in_use(cwnd: u32, acked_bytes: u32, bytes_in_flight: u32) -> bool {
+    bytes_in_flight
+        .saturating_add(acked_bytes)
+        .saturating_mul(2)
+        >= cwnd
+}
+
 /// A congestion control algorithm. See the [module docs](self).
 ///
 /// `bytes_in_flight` arguments are the connection's estimate of the data

@@ -7,7 +7,7 @@
 //! [`Controller::set_cwnd`] during it and [`Controller::on_recovery_exit`]
 //! when the recovery point is acknowledged.
 
-use super::{initial_window, Controller};
+use super::{cwnd_in_use, initial_window, Controller};
 use core::time::Duration;
 use wire::Instant;
 
@@ -112,8 +112,7 @@ impl Controller for NewReno {
         if acked_bytes == 0 {
             return;
         }
-        let flight_before = bytes_in_flight.saturating_add(acked_bytes);
-        if flight_before.saturating_mul(2) < self.cwnd {
+        if !cwnd_in_use(self.cwnd, acked_bytes, bytes_in_flight) {
             return;
         }
         let mut acked = acked_bytes;
