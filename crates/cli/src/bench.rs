@@ -18,6 +18,9 @@ pub struct BenchArgs {
     /// are noisier).
     #[arg(long)]
     pub quick: bool,
+    /// Run synack alone, without its rivals (for profiling).
+    #[arg(long)]
+    pub synack_only: bool,
 }
 
 pub fn run(args: BenchArgs, meter: &dyn Fn() -> Option<isize>) -> Result<(), String> {
@@ -32,17 +35,19 @@ pub fn run(args: BenchArgs, meter: &dyn Fn() -> Option<isize>) -> Result<(), Str
     if cfg!(debug_assertions) {
         eprintln!("synack bench: this is a debug build; use --release for meaningful figures");
     }
-    let effort = if args.quick {
+    let mut effort = if args.quick {
         Effort {
             bulk_bytes: 128 << 20,
             scale_bytes: 64 << 20,
             churn_time: Duration::from_secs(1),
             tun_bytes: 64 << 20,
             loss_time: Duration::from_secs(10),
+            rivals: true,
         }
     } else {
         Effort::default()
     };
+    effort.rivals = !args.synack_only;
     let mut rows = Vec::new();
     for name in ROWS.iter().filter(|r| bench::selected(r, &args.rows)) {
         let Some(row) = bench::run_row(name, &effort, meter) else {

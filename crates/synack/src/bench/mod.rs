@@ -196,6 +196,8 @@ pub struct Effort {
     /// Simulated duration of the bulk transfers of the loss rows (the
     /// issue's figure: 30 s).
     pub loss_time: Duration,
+    /// Whether to run the rivals too (off only for profiling synack alone).
+    pub rivals: bool,
 }
 
 impl Default for Effort {
@@ -206,6 +208,7 @@ impl Default for Effort {
             churn_time: Duration::from_secs(5),
             tun_bytes: 256 << 20,
             loss_time: Duration::from_secs(30),
+            rivals: true,
         }
     }
 }
@@ -213,6 +216,8 @@ impl Default for Effort {
 /// Runs one row by name; `meter` reads the live heap (for the memory
 /// rows).
 pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -> Option<Row> {
+    // Rivals run only when asked for; `None` leaves them out of the row.
+    let rival = |f: &dyn Fn() -> Option<f64>| if effort.rivals { f() } else { None };
     let row = match name {
         "memcpy" => Row::new(name, "Gbit/s", Some(memcpy::bandwidth(effort.bulk_bytes))).note(
             "memcpy: two copies of every byte (into a 1 MiB ring and out), as a stack must do",
@@ -220,17 +225,17 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
         "bulk-1500" | "bulk-65535" => {
             let mtu: u16 = if name == "bulk-1500" { 1500 } else { 65535 };
             Row::new(name, "Gbit/s", Some(bulk::synack(mtu, effort.bulk_bytes, 0)))
-                .rival("smoltcp", smoltcp_bulk(mtu, effort.bulk_bytes, 0))
-                .rival("memcpy", Some(memcpy::bandwidth(effort.bulk_bytes)))
+                .rival("smoltcp", rival(&|| smoltcp_bulk(mtu, effort.bulk_bytes, 0)))
+                .rival("memcpy", rival(&|| Some(memcpy::bandwidth(effort.bulk_bytes))))
         }
         "churn" => Row::new(name, "conn/s", Some(churn::synack(effort.churn_time)))
-            .rival("smoltcp", smoltcp_churn(effort.churn_time))
-            .rival("kernel", churn::kernel(effort.churn_time).ok())
+            .rival("smoltcp", rival(&|| smoltcp_churn(effort.churn_time)))
+            .rival("kernel", rival(&|| churn::kernel(effort.churn_time).ok()))
             .note("churn: synack's client holds TIME-WAIT with an MSL of 1 s over 256 addresses"),
         _ if name.starts_with("scale-") => {
             let n: usize = name["scale-".len()..].parse().ok()?;
             Row::new(name, "Gbit/s", Some(bulk::synack(1500, effort.scale_bytes, n)))
-                .rival("smoltcp", smoltcp_bulk(1500, effort.scale_bytes, n))
+                .rival("smoltcp", rival(&|| smoltcp_bulk(1500, effort.scale_bytes, n)))
         }
         "mem-established" => Row::new(name, "bytes", mem::established(meter, 10_000))
             .note("mem: heap growth per connection end (counting allocator), 10 000 of each"),
@@ -247,8 +252,8 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
             let pair = tun::synack_kernel_cached(effort.tun_bytes);
             let v = pair.map(|(to, from)| if name == "tun-to-kernel" { to } else { from });
             Row::new(name, "Gbit/s", v)
-                .rival("smoltcp", smoltcp_tun(name, effort.tun_bytes))
-                .rival("kernel", tun::kernel_veth_cached(effort.tun_bytes))
+                .rival("smoltcp", rival(&|| smoltcp_tun(name, effort.tun_bytes)))
+                .rival("kernel", rival(&|| tun::kernel_veth_cached(effort.tun_bytes)))
                 .note("tun: synack (and smoltcp) <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
         }
         _ if LOSS_ROWS.contains(&name) => loss::row(name, effort.loss_time)?,
