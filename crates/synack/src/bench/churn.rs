@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use proto::conn::Config;
 
+use super::cpu_clock::CpuClock;
 use super::pair::{Pair, B, PORT};
 
 /// Connections in flight at once in the synack run.
@@ -26,6 +27,7 @@ pub fn synack(duration: Duration) -> f64 {
     let request = [0x42u8; 100];
     let mut buf = [0u8; 256];
     let start = Instant::now();
+    let clock = CpuClock::start();
     let mut done = 0u64;
     let addrs: Vec<_> = p.a.addresses().to_vec();
     let mut next_addr = 0;
@@ -76,7 +78,7 @@ pub fn synack(duration: Duration) -> f64 {
         p.forget_events();
         done += servers.len() as u64;
     }
-    done as f64 / start.elapsed().as_secs_f64()
+    done as f64 / clock.secs()
 }
 
 /// The Linux kernel over loopback: a server thread and this thread as the

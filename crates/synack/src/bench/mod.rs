@@ -6,6 +6,7 @@
 mod alloc;
 mod bulk;
 mod churn;
+mod cpu_clock;
 mod loss;
 mod mem;
 mod memcpy;
