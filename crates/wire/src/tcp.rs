@@ -411,6 +411,19 @@ pub struct TcpOptions {
 impl TcpOptions {
     /// Gathers the options from raw option bytes.
     pub fn parse(options: &[u8]) -> Result<TcpOptions> {
+        // Nearly every segment of an established connection carries only
+        // the timestamps, laid out as RFC 7323 Appendix A recommends (NOP,
+        // NOP, kind 8, length 10): read them straight away, as Linux's
+        // tcp_parse_aligned_timestamp does.
+        if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *options {
+            return Ok(TcpOptions {
+                timestamps: Some(Timestamps {
+                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+                }),
+                ..TcpOptions::default()
+            });
+        }
         let mut out = TcpOptions::default();
         for option in TcpOptionIter::new(options) {
             match option? {

@@ -422,3 +422,24 @@ fn no_panic_on_any_prefix_or_garbage() {
         let _ = TcpOptions::parse(&bytes);
     }
 }
+
+#[test]
+fn aligned_timestamps_fast_path_agrees_with_the_general_parser() {
+    let ts = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
+    let aligned: Vec<u8> = [1, 1, 8, 10].iter().chain(&ts).copied().collect();
+    // The same option in another legal layout takes the general path.
+    let trailing: Vec<u8> = [8, 10].iter().chain(&ts).chain(&[1, 1]).copied().collect();
+    let want = TcpOptions {
+        timestamps: Some(Timestamps {
+            tsval: 0x1234_5678,
+            tsecr: 0x9abc_def0,
+        }),
+        ..TcpOptions::default()
+    };
+    assert_eq!(TcpOptions::parse(&aligned), Ok(want));
+    assert_eq!(TcpOptions::parse(&trailing), Ok(want));
+    // Twelve bytes that only start like the layout are not taken for it.
+    let mut other = aligned.clone();
+    other[3] = 9;
+    assert_ne!(TcpOptions::parse(&other), Ok(want));
+}
