@@ -20,10 +20,12 @@ pub mod bench;
 pub mod demo;
 pub mod device;
 pub mod error;
+mod fast_checksum;
 pub mod net;
 mod stack;
 mod sys;
 pub mod viz;
 
+pub use fast_checksum::install as install_fast_checksum;
 pub use stack::{unix_epoch_offset, Stack};
 pub use sys::{enter_netns, is_root, TermSignals};

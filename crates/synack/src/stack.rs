@@ -129,6 +129,7 @@ impl Stack {
         if config.seed == 0 {
             config.seed = os_random()?;
         }
+        crate::fast_checksum::install();
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 ep: Endpoint::new(config, addrs),

@@ -1,4 +1,5 @@
-//! The only unsafe code of synack: a handful of Linux system calls (TUN
+//! Most of the unsafe code of synack (the rest is one call into an AVX2
+//! function in `fast_checksum.rs`): a handful of Linux system calls (TUN
 //! setup, eventfd, poll, network namespaces), each wrapped in a safe
 //! function that checks its result.
 #![allow(unsafe_code)]

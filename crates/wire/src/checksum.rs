@@ -8,8 +8,42 @@
 //! Ones' complement addition commutes with byte swapping (RFC 1071 §2(B)),
 //! so the native-order sum is converted to network order once, at the end
 //! of each buffer.
+//!
+//! A platform layer that can use wider vector instructions than this
+//! portable, `unsafe`-free crate may install its own sum of whole 32-byte
+//! blocks with [`set_block_sum`] (the `synack` crate does, with AVX2, when
+//! the CPU has it); long buffers then go through it.
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use once_cell::race::OnceRef;
+
+/// A sum of whole 32-byte blocks, installed with [`set_block_sum`].
+///
+/// The function gets a slice whose length is a multiple of 32 and returns
+/// any 64-bit value that is congruent, modulo 0xffff, to the sum of the
+/// slice's 16-bit words read in native byte order (for example the sum of
+/// its native-order 32-bit words, which cannot overflow 64 bits).
+#[derive(Debug)]
+pub struct BlockSum(pub fn(&[u8]) -> u64);
+
+static BLOCK_SUM: OnceRef<'static, BlockSum> = OnceRef::new();
+
+/// Buffers shorter than this are summed by the portable code even when a
+/// [`BlockSum`] is installed (headers: the call would cost more than it
+/// saves).
+const BLOCK_SUM_MIN: usize = 256;
+
+/// Installs a faster sum of whole blocks for every checksum computed from
+/// now on. Returns false if one was installed already (the first stays).
+pub fn set_block_sum(sum: &'static BlockSum) -> bool {
+    BLOCK_SUM.set(sum).is_ok()
+}
+
+/// The installed block sum, if any.
+pub fn block_sum() -> Option<&'static BlockSum> {
+    BLOCK_SUM.get()
+}
 
 /// A running ones' complement sum.
 ///
@@ -90,6 +124,12 @@ fn fold64(mut sum: u64) -> u16 {
 /// The folded ones' complement sum of `data` as network-order 16-bit words
 /// (a trailing odd byte is padded with zero).
 fn sum_be(data: &[u8]) -> u16 {
+    if data.len() >= BLOCK_SUM_MIN {
+        if let Some(BlockSum(blocks)) = BLOCK_SUM.get() {
+            let (whole, rest) = data.split_at(data.len() & !31);
+            return fold_with_tail(u128::from(blocks(whole)), rest);
+        }
+    }
     // Whole 64-bit words go into 128-bit accumulators: each addition is an
     // add and an add-with-carry, and the carries pile up in the high half
     // instead of a dependency on a flag. Four accumulators let four chains
@@ -102,13 +142,17 @@ fn sum_be(data: &[u8]) -> u16 {
             *lane += u128::from(u64::from_ne_bytes(word.try_into().unwrap_or([0; 8])));
         }
     }
-    let mut rest = blocks.remainder();
+    fold_with_tail(acc[0] + acc[1] + acc[2] + acc[3], blocks.remainder())
+}
+
+/// Adds the last bytes (fewer than 32) to a native-order sum and folds it;
+/// the result in network order.
+fn fold_with_tail(mut total: u128, mut rest: &[u8]) -> u16 {
     while rest.len() >= 8 {
         let (word, tail) = rest.split_at(8);
-        acc[0] += u128::from(u64::from_ne_bytes(word.try_into().unwrap_or([0; 8])));
+        total += u128::from(u64::from_ne_bytes(word.try_into().unwrap_or([0; 8])));
         rest = tail;
     }
-    let total = acc[0] + acc[1] + acc[2] + acc[3];
     let mut sum = u64::from(fold64(total as u64)) + u64::from(fold64((total >> 64) as u64));
     let mut words = rest.chunks_exact(2);
     for w in &mut words {

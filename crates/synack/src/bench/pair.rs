@@ -47,6 +47,8 @@ impl Pair {
 
     /// Endpoints whose connections use `conn`.
     pub fn with_config(mtu: u16, conn: Config, extra_client_addrs: usize) -> Pair {
+        // As a `Stack` does: the checksum with the CPU's vector unit.
+        crate::install_fast_checksum();
         let config = |seed| EndpointConfig {
             conn,
             mtu,
