@@ -55,7 +55,23 @@ impl Timers {
 
     /// The earliest deadline.
     pub fn next(&self) -> Option<Instant> {
-        self.all().iter().filter_map(|(_, t)| *t).min()
+        // Asked after every segment: a branch-free minimum over the raw
+        // microseconds (an unset timer counts as never) rather than an
+        // iterator over the options.
+        let at = |t: Option<Instant>| t.map_or(u64::MAX, Instant::micros);
+        let earliest = [
+            at(self.retransmit),
+            at(self.persist),
+            at(self.delayed_ack),
+            at(self.keepalive),
+            at(self.time_wait),
+            at(self.fin_wait_2),
+            at(self.idle_release),
+            at(self.recovery),
+        ]
+        .into_iter()
+        .fold(u64::MAX, u64::min);
+        (earliest != u64::MAX).then(|| Instant::from_micros(earliest))
     }
 
     /// Takes one timer whose deadline has passed (clearing it), or `None`.
