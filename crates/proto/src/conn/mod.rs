@@ -19,6 +19,8 @@
 //! mechanism: `sent` (segments in flight), `sack` (the scoreboard),
 //! `rack`, `tlp`, `prr`, `undo`, `pacing`.
 
+#[cfg(test)]
+mod budget;
 pub mod config;
 pub mod congestion;
 pub mod event;
