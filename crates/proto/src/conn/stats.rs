@@ -84,7 +84,7 @@ pub(crate) struct Counters {
 
 impl Counters {
     /// The counters as users see them.
-    pub fn to_stats(&self) -> Stats {
+    pub fn to_stats(self) -> Stats {
         Stats {
             segs_out: self.segs_out,
             segs_in: self.segs_in,
