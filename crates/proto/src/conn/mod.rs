@@ -19,6 +19,8 @@
 //! mechanism: `sent` (segments in flight), `sack` (the scoreboard),
 //! `rack`, `tlp`, `prr`, `undo`, `pacing`.
 
+#[cfg(test)]
+mod budget;
 pub mod config;
 pub mod congestion;
 pub mod event;
@@ -37,6 +39,7 @@ mod sack;
 mod send;
 mod sent;
 pub mod state;
+mod stats;
 mod timers;
 mod tlp;
 mod undo;
@@ -56,6 +59,7 @@ use recovery::{Loss, Recovery};
 use recv::RecvState;
 use rtt::RttEstimator;
 use send::SendState;
+use stats::Counters;
 use timers::Timers;
 
 pub use config::{Config, Keepalive};
@@ -67,6 +71,7 @@ pub use output::Segment;
 pub use pacing::Pacing;
 pub use recovery::CaState;
 pub use state::State;
+pub use stats::Stats;
 
 /// Errors of the user calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,51 +163,6 @@ pub struct Status {
     pub stats: Stats,
 }
 
-/// Counters over the connection's life.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Segments sent.
-    pub segs_out: u64,
-    /// Segments received.
-    pub segs_in: u64,
-    /// Data bytes sent, retransmissions included.
-    pub bytes_out: u64,
-    /// Data bytes delivered in order.
-    pub bytes_in: u64,
-    /// Segments retransmitted after a timeout.
-    pub rto_retransmits: u64,
-    /// Segments retransmitted on duplicate ACKs (RFC 5681 §3.2, RFC 6582)
-    /// or by RFC 6675's DupThresh rule.
-    pub fast_retransmits: u64,
-    /// Segments retransmitted because RACK deemed them lost (RFC 8985).
-    pub rack_retransmits: u64,
-    /// Tail loss probes sent (RFC 8985 §7), of new data or not.
-    pub loss_probes: u64,
-    /// Every segment sent again, whatever the reason (SYNs and loss
-    /// probes that resent data included).
-    pub retransmits: u64,
-    /// Fast recoveries entered.
-    pub recoveries: u64,
-    /// Window reductions undone as spurious (D-SACK, Eifel, F-RTO).
-    pub spurious_undos: u64,
-    /// D-SACK blocks received (RFC 2883): data the peer got twice.
-    pub dsacks_in: u64,
-    /// D-SACK blocks sent.
-    pub dsacks_out: u64,
-    /// Retransmission timeouts.
-    pub timeouts: u64,
-    /// Duplicate ACKs received.
-    pub dupacks_in: u64,
-    /// Challenge ACKs sent (RFC 5961).
-    pub challenge_acks: u64,
-    /// Segments dropped as unacceptable.
-    pub unacceptable_in: u64,
-    /// Window probes sent.
-    pub window_probes: u64,
-    /// The largest congestion window reached.
-    pub max_cwnd: u32,
-}
-
 /// What is owed to the peer besides data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Pending {
@@ -274,7 +234,7 @@ pub struct Connection {
     writable_wanted: bool,
     /// The last ICMP error reported for the path (RFC 1122 §4.2.3.9).
     soft_error: Option<SoftError>,
-    stats: Stats,
+    stats: Counters,
 }
 
 impl Connection {
@@ -319,7 +279,7 @@ impl Connection {
             readable_signalled: false,
             writable_wanted: false,
             soft_error: None,
-            stats: Stats::default(),
+            stats: Counters::default(),
         }
     }
 
@@ -602,7 +562,7 @@ impl Connection {
                 .then_some((self.opts.snd_wscale, self.opts.rcv_wscale)),
             sack: self.opts.sack,
             timestamps: self.opts.timestamps,
-            stats: self.stats,
+            stats: self.stats.to_stats(),
         }
     }
 

@@ -46,7 +46,8 @@ pub(crate) struct RecvState {
     /// The recently received out-of-order ranges, newest first, for the
     /// order of SACK blocks (RFC 2018 §4).
     recent: [(SeqNum, SeqNum); MAX_SACK_BLOCKS],
-    recent_len: usize,
+    /// How many of `recent` are in use (at most `MAX_SACK_BLOCKS`).
+    recent_len: u8,
     /// A duplicate segment's range to report as the first SACK block of
     /// the next ACK, once (RFC 2883 §4, D-SACK).
     pub dsack: Option<(SeqNum, SeqNum)>,
@@ -195,7 +196,7 @@ impl RecvState {
         let mut list = [(SeqNum(0), SeqNum(0)); MAX_SACK_BLOCKS];
         list[0] = (s, e);
         let mut n = 1;
-        for &(rs, re) in &self.recent[..self.recent_len] {
+        for &(rs, re) in self.recent() {
             // Drop older entries that the new range now covers.
             if n < MAX_SACK_BLOCKS && !(s <= rs && re <= e) {
                 list[n] = (rs, re);
@@ -203,19 +204,24 @@ impl RecvState {
             }
         }
         self.recent = list;
-        self.recent_len = n;
+        self.recent_len = n as u8;
+    }
+
+    /// The recent out-of-order ranges, newest first.
+    fn recent(&self) -> &[(SeqNum, SeqNum)] {
+        &self.recent[..usize::from(self.recent_len)]
     }
 
     fn forget_recent_below(&mut self) {
         let nxt = self.nxt;
         let mut n = 0;
-        for i in 0..self.recent_len {
+        for i in 0..usize::from(self.recent_len) {
             if self.recent[i].1 > nxt {
                 self.recent[n] = self.recent[i];
                 n += 1;
             }
         }
-        self.recent_len = n;
+        self.recent_len = n as u8;
     }
 
     /// The SACK blocks for an outgoing ACK (RFC 2018 §4): the block with
@@ -228,7 +234,7 @@ impl RecvState {
                 out.push(SackBlock { start: s, end: e });
             }
         };
-        for &(s, e) in &self.recent[..self.recent_len] {
+        for &(s, e) in self.recent() {
             // Report the current extent of the range (it may have grown).
             let (s, e) = self
                 .ooo

@@ -6,8 +6,8 @@
 //! (RFC 6298 §5) is the connection's business; this is only the arithmetic.
 //!
 //! The arithmetic is exact to the nanosecond: SRTT and RTTVAR are kept as
-//! [`Duration`]s and the RFC's fractions (alpha = 1/8, beta = 1/4) are
-//! applied in 128-bit integer nanoseconds, so it never overflows.
+//! integer nanoseconds and the RFC's fractions (alpha = 1/8, beta = 1/4)
+//! are applied in 128 bits, so it never overflows.
 
 use core::time::Duration;
 
@@ -31,20 +31,26 @@ pub const SYN_TIMEOUT_RTO: Duration = Duration::from_secs(3);
 
 /// RFC 6298 estimator of SRTT, RTTVAR and the RTO, with exponential
 /// backoff.
+///
+/// Every connection has one, so times are kept as whole nanoseconds in a
+/// `u64` (584 years; longer durations saturate) and "no sample yet" as
+/// [`NONE`] rather than `Option<Duration>`, 16 bytes each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RttEstimator {
-    /// SRTT; `None` until the first sample.
-    srtt: Option<Duration>,
+    /// SRTT; [`NONE`] until the first sample.
+    srtt: u64,
     /// RTTVAR (zero until the first sample).
-    rttvar: Duration,
+    rttvar: u64,
     /// The RTO before backoff, already clamped to `[min_rto, max_rto]`.
-    base_rto: Duration,
+    base_rto: u64,
+    min_rto: u64,
+    max_rto: u64,
+    /// The lowest sample; [`NONE`] until the first.
+    min_rtt: u64,
+    /// The latest sample; [`NONE`] until the first.
+    latest: u64,
     /// How many times the timer was backed off since the last sample.
     backoff: u32,
-    min_rto: Duration,
-    max_rto: Duration,
-    min_rtt: Option<Duration>,
-    latest: Option<Duration>,
 }
 
 impl Default for RttEstimator {
@@ -54,12 +60,25 @@ impl Default for RttEstimator {
     }
 }
 
-const NANOS_PER_SEC: u128 = 1_000_000_000;
+/// The stored value meaning "no sample".
+const NONE: u64 = u64::MAX;
 
-fn from_nanos(n: u128) -> Duration {
-    let secs = u64::try_from(n / NANOS_PER_SEC).unwrap_or(u64::MAX);
-    // The remainder is below 10^9, so it fits and does not carry.
-    Duration::new(secs, (n % NANOS_PER_SEC) as u32)
+/// Nanoseconds of `d`, saturating below [`NONE`].
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).map_or(NONE - 1, |n| n.min(NONE - 1))
+}
+
+/// A nanosecond count computed in 128 bits, saturating below [`NONE`].
+fn clamp(n: u128) -> u64 {
+    u64::try_from(n).map_or(NONE - 1, |n| n.min(NONE - 1))
+}
+
+fn duration(n: u64) -> Duration {
+    Duration::from_nanos(n)
+}
+
+fn optional(n: u64) -> Option<Duration> {
+    (n != NONE).then(|| duration(n))
 }
 
 impl RttEstimator {
@@ -68,16 +87,17 @@ impl RttEstimator {
     /// `[min_rto, max_rto]` (RFC 6298 §2.4, §2.5); if `max_rto < min_rto`,
     /// `max_rto` is raised to `min_rto`.
     pub fn new(initial_rto: Duration, min_rto: Duration, max_rto: Duration) -> RttEstimator {
+        let (min_rto, max_rto) = (nanos(min_rto), nanos(max_rto));
         let max_rto = max_rto.max(min_rto);
         RttEstimator {
-            srtt: None,
-            rttvar: Duration::ZERO,
-            base_rto: initial_rto.max(min_rto).min(max_rto),
-            backoff: 0,
+            srtt: NONE,
+            rttvar: 0,
+            base_rto: nanos(initial_rto).max(min_rto).min(max_rto),
             min_rto,
             max_rto,
-            min_rtt: None,
-            latest: None,
+            min_rtt: NONE,
+            latest: NONE,
+            backoff: 0,
         }
     }
 
@@ -85,53 +105,50 @@ impl RttEstimator {
     /// backoff. The caller applies Karn's algorithm (RFC 6298 §3): no
     /// samples from retransmitted segments unless timestamps disambiguate.
     pub fn sample(&mut self, rtt: Duration) {
-        let r = rtt.as_nanos();
-        match self.srtt {
+        let r = nanos(rtt);
+        if self.srtt == NONE {
             // RFC 6298 §2.2: SRTT <- R, RTTVAR <- R/2.
-            None => {
-                self.srtt = Some(rtt);
-                self.rttvar = rtt / 2;
-            }
+            self.srtt = r;
+            self.rttvar = r / 2;
+        } else {
             // RFC 6298 §2.3, in this order (RTTVAR uses the old SRTT):
             //   RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|, beta = 1/4
             //   SRTT   <- (1 - alpha) * SRTT + alpha * R',          alpha = 1/8
-            Some(srtt) => {
-                let s = srtt.as_nanos();
-                let delta = s.abs_diff(r);
-                self.rttvar = from_nanos((3 * self.rttvar.as_nanos() + delta) / 4);
-                self.srtt = Some(from_nanos((7 * s + r) / 8));
-            }
+            let (s, r) = (u128::from(self.srtt), u128::from(r));
+            let delta = s.abs_diff(r);
+            self.rttvar = clamp((3 * u128::from(self.rttvar) + delta) / 4);
+            self.srtt = clamp((7 * s + r) / 8);
         }
         self.base_rto = self.computed_rto();
         // A new sample means the path answers again: the backed-off timer is
         // replaced by the fresh RTO (RFC 6298 §5.5 ends with the next
         // measurement; Karn's algorithm keeps the backoff until then).
         self.backoff = 0;
-        self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
-        self.latest = Some(rtt);
+        self.min_rtt = self.min_rtt.min(r);
+        self.latest = r;
     }
 
     /// RTO <- SRTT + max(G, K * RTTVAR), K = 4 (RFC 6298 §2.3), rounded up
     /// to the minimum (§2.4) and capped at the maximum (§2.5).
-    fn computed_rto(&self) -> Duration {
-        let srtt = self.srtt.unwrap_or(Duration::ZERO);
-        let var = CLOCK_GRANULARITY.max(self.rttvar.saturating_mul(4));
+    fn computed_rto(&self) -> u64 {
+        let srtt = if self.srtt == NONE { 0 } else { self.srtt };
+        let var = nanos(CLOCK_GRANULARITY).max(self.rttvar.saturating_mul(4));
         srtt.saturating_add(var).max(self.min_rto).min(self.max_rto)
     }
 
     /// The current RTO, backoff included: the base RTO doubled once per
     /// backoff (RFC 6298 §5.5), capped at the maximum.
     pub fn rto(&self) -> Duration {
-        match 1u32.checked_shl(self.backoff) {
+        duration(match 1u64.checked_shl(self.backoff) {
             Some(factor) => self.base_rto.saturating_mul(factor).min(self.max_rto),
             None => self.max_rto,
-        }
+        })
     }
 
     /// The RTO without backoff: from SRTT and RTTVAR, or the initial RTO
     /// before any sample.
     pub fn base_rto(&self) -> Duration {
-        self.base_rto
+        duration(self.base_rto)
     }
 
     /// The retransmission timer expired: double the RTO ("back off the
@@ -159,10 +176,10 @@ impl RttEstimator {
     /// clears the handshake's backoff, so [`rto`](RttEstimator::rto) is then
     /// 3 s (within the configured bounds).
     pub fn set_initial_after_syn_timeout(&mut self) {
-        if self.srtt.is_none() {
+        if self.srtt == NONE {
             self.base_rto = self
                 .base_rto
-                .max(SYN_TIMEOUT_RTO)
+                .max(nanos(SYN_TIMEOUT_RTO))
                 .max(self.min_rto)
                 .min(self.max_rto);
             self.backoff = 0;
@@ -174,43 +191,43 @@ impl RttEstimator {
     /// backing off the timer multiple times"). The RTO and its backoff, the
     /// minimum and the latest sample are kept.
     pub fn discard_estimate(&mut self) {
-        self.srtt = None;
-        self.rttvar = Duration::ZERO;
+        self.srtt = NONE;
+        self.rttvar = 0;
     }
 
     /// The smoothed RTT, once there is a sample.
     pub fn srtt(&self) -> Option<Duration> {
-        self.srtt
+        optional(self.srtt)
     }
 
     /// The RTT variation (zero before the first sample).
     pub fn rttvar(&self) -> Duration {
-        self.rttvar
+        duration(self.rttvar)
     }
 
     /// The lowest RTT sample seen.
     pub fn min_rtt(&self) -> Option<Duration> {
-        self.min_rtt
+        optional(self.min_rtt)
     }
 
     /// The most recent RTT sample.
     pub fn latest(&self) -> Option<Duration> {
-        self.latest
+        optional(self.latest)
     }
 
     /// Whether any sample was taken.
     pub fn has_sample(&self) -> bool {
-        self.latest.is_some()
+        self.latest != NONE
     }
 
     /// The lower bound of the RTO.
     pub fn min_rto(&self) -> Duration {
-        self.min_rto
+        duration(self.min_rto)
     }
 
     /// The upper bound of the RTO, backoff included.
     pub fn max_rto(&self) -> Duration {
-        self.max_rto
+        duration(self.max_rto)
     }
 }
 

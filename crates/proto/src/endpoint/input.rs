@@ -130,7 +130,7 @@ impl Endpoint {
             }
             verdict => {
                 if verdict == TwVerdict::AckAndRestart {
-                    tw.info.expires = now + 2 * self.config.conn.msl;
+                    tw.expires = now + 2 * self.config.conn.msl;
                 }
                 let (seq, ack, window, ts) = tw.ack(now);
                 self.push_reply(Reply::Ack {

@@ -23,6 +23,7 @@ mod output;
 mod secrets;
 mod timer_heap;
 mod timewait;
+mod tuple_map;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -35,7 +36,8 @@ use demux::{KeyedHasher, Map};
 use listener::Listener;
 use secrets::Secrets;
 use timer_heap::TimerHeap;
-use timewait::TimeWait;
+use timewait::{TimeWait, TimeWaitTable};
+use tuple_map::TupleMap;
 
 pub use config::EndpointConfig;
 use config::FamilyConfigs;
@@ -158,11 +160,10 @@ pub struct Endpoint {
     secrets: Secrets,
     addrs: Vec<IpAddr>,
     conns: handle::Slab<Entry>,
-    by_tuple: Map<FourTuple, ConnHandle>,
+    by_tuple: TupleMap<ConnHandle>,
     listeners: handle::Slab<Listener>,
     listen_map: Map<(Option<IpAddr>, u16), ListenerHandle>,
-    time_wait: Map<FourTuple, TimeWait>,
-    tw_queue: VecDeque<(Instant, FourTuple)>,
+    time_wait: TimeWaitTable,
     timers: TimerHeap<ConnHandle>,
     ready: VecDeque<ConnHandle>,
     replies: VecDeque<output::Reply>,
@@ -187,11 +188,10 @@ impl Endpoint {
             secrets,
             addrs: addrs.to_vec(),
             conns: handle::Slab::new(),
-            by_tuple: Map::with_hasher(hasher),
+            by_tuple: TupleMap::with_hasher(hasher),
             listeners: handle::Slab::new(),
             listen_map: Map::with_hasher(hasher),
-            time_wait: Map::with_hasher(hasher),
-            tw_queue: VecDeque::new(),
+            time_wait: TimeWaitTable::with_hasher(hasher),
             timers: TimerHeap::new(),
             ready: VecDeque::new(),
             replies: VecDeque::new(),
@@ -241,7 +241,6 @@ impl Endpoint {
         self.conns.shrink_to_fit();
         self.by_tuple.shrink_to_fit();
         self.time_wait.shrink_to_fit();
-        self.tw_queue.shrink_to_fit();
         self.ready.shrink_to_fit();
         self.replies.shrink_to_fit();
         self.events.shrink_to_fit();
@@ -556,7 +555,7 @@ impl Endpoint {
                 .get(h.index, h.generation)
                 .is_some_and(|e| e.deadline == Some(at))
         });
-        let tw_next = self.tw_queue.front().map(|(t, _)| *t);
+        let tw_next = self.time_wait.next_expiry();
         match (conn_next, tw_next) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -587,22 +586,7 @@ impl Endpoint {
                 None => {}
             }
         }
-        while let Some(&(at, tuple)) = self.tw_queue.front() {
-            if at > now {
-                break;
-            }
-            self.tw_queue.pop_front();
-            match self.time_wait.get(&tuple) {
-                Some(tw) if tw.info.expires > at => {
-                    // Restarted by a retransmitted FIN: wait again.
-                    self.tw_queue.push_back((tw.info.expires, tuple));
-                }
-                Some(_) => {
-                    self.time_wait.remove(&tuple);
-                }
-                None => {}
-            }
-        }
+        self.time_wait.expire(now);
         let conns = &self.conns;
         self.timers.compact(conns.len(), |at, h| {
             conns
@@ -707,8 +691,7 @@ impl Endpoint {
         }
         if let Some(info) = e.conn.time_wait_info() {
             if self.time_wait.len() < self.config.max_time_wait {
-                self.time_wait.insert(e.tuple, TimeWait { info });
-                self.tw_queue.push_back((info.expires, e.tuple));
+                self.time_wait.insert(e.tuple, TimeWait::new(&info));
             }
         }
         if e.owned && !e.released {

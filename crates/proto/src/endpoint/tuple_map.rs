@@ -1,0 +1,155 @@
+//! Maps keyed by 4-tuple that keep IPv4 keys in 12 bytes.
+//!
+//! A [`FourTuple`] is two `SocketAddr`s, 64 bytes, sized for IPv6. Every
+//! connection and every TIME-WAIT entry is one key of a hash map, and a
+//! hash map holds more buckets than entries, so with a million IPv4
+//! connections the keys alone would cost more than the rest of the
+//! demultiplexing. IPv4 tuples are stored as a [`V4Tuple`]; anything else
+//! keeps the full tuple in a second map.
+
+use core::hash::{Hash, Hasher};
+use core::net::SocketAddr;
+
+use super::demux::{FourTuple, KeyedHasher, Map};
+
+/// An IPv4 4-tuple, packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct V4Tuple {
+    local_ip: u32,
+    remote_ip: u32,
+    local_port: u16,
+    remote_port: u16,
+}
+
+impl V4Tuple {
+    /// The packed form of `t` if both addresses are IPv4.
+    pub fn of(t: &FourTuple) -> Option<V4Tuple> {
+        match (t.local, t.remote) {
+            (SocketAddr::V4(l), SocketAddr::V4(r)) => Some(V4Tuple {
+                local_ip: u32::from(*l.ip()),
+                remote_ip: u32::from(*r.ip()),
+                local_port: l.port(),
+                remote_port: r.port(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Every segment hashes its tuple: two fixed-size writes (one SipHash
+/// block and a tail) rather than the derived four.
+impl Hash for V4Tuple {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.local_ip) << 32 | u64::from(self.remote_ip));
+        state.write_u32(u32::from(self.local_port) << 16 | u32::from(self.remote_port));
+    }
+}
+
+/// A keyed hash map from 4-tuples to `V`, with the method names of the
+/// `HashMap` it replaces. See the [module docs](self).
+#[derive(Debug)]
+pub(crate) struct TupleMap<V> {
+    v4: Map<V4Tuple, V>,
+    other: Map<FourTuple, V>,
+}
+
+impl<V> TupleMap<V> {
+    pub fn with_hasher(hasher: KeyedHasher) -> TupleMap<V> {
+        TupleMap {
+            v4: Map::with_hasher(hasher),
+            other: Map::with_hasher(hasher),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.other.len()
+    }
+
+    pub fn get(&self, t: &FourTuple) -> Option<&V> {
+        match V4Tuple::of(t) {
+            Some(k) => self.v4.get(&k),
+            None => self.other.get(t),
+        }
+    }
+
+    pub fn get_mut(&mut self, t: &FourTuple) -> Option<&mut V> {
+        match V4Tuple::of(t) {
+            Some(k) => self.v4.get_mut(&k),
+            None => self.other.get_mut(t),
+        }
+    }
+
+    pub fn contains_key(&self, t: &FourTuple) -> bool {
+        self.get(t).is_some()
+    }
+
+    pub fn insert(&mut self, t: FourTuple, value: V) -> Option<V> {
+        match V4Tuple::of(&t) {
+            Some(k) => self.v4.insert(k, value),
+            None => self.other.insert(t, value),
+        }
+    }
+
+    pub fn remove(&mut self, t: &FourTuple) -> Option<V> {
+        match V4Tuple::of(t) {
+            Some(k) => self.v4.remove(&k),
+            None => self.other.remove(t),
+        }
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.v4.shrink_to_fit();
+        self.other.shrink_to_fit();
+    }
+
+    /// The IPv4 part, keyed by packed tuples.
+    pub fn v4_mut(&mut self) -> &mut Map<V4Tuple, V> {
+        &mut self.v4
+    }
+
+    /// The rest, keyed by full tuples.
+    pub fn other_mut(&mut self) -> &mut Map<FourTuple, V> {
+        &mut self.other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{IpAddr, Ipv6Addr};
+
+    fn tuple(local: IpAddr, remote: IpAddr) -> FourTuple {
+        FourTuple {
+            local: SocketAddr::new(local, 80),
+            remote: SocketAddr::new(remote, 40_000),
+        }
+    }
+
+    #[test]
+    fn both_families_round_trip() {
+        let mut m = TupleMap::with_hasher(KeyedHasher::new(1, 2));
+        let v4 = tuple([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        let v6 = tuple(Ipv6Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into());
+        assert!(V4Tuple::of(&v4).is_some());
+        assert_eq!(V4Tuple::of(&v6), None);
+        assert_eq!(m.insert(v4, 1), None);
+        assert_eq!(m.insert(v6, 2), None);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&v4), Some(&1));
+        assert_eq!(m.get(&v6), Some(&2));
+        let swapped = FourTuple {
+            local: v4.remote,
+            remote: v4.local,
+        };
+        assert!(!m.contains_key(&swapped), "direction matters");
+        *m.get_mut(&v4).unwrap() = 3;
+        assert_eq!(m.remove(&v4), Some(3));
+        assert_eq!(m.remove(&v4), None);
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn an_ipv4_key_is_twelve_bytes() {
+        assert_eq!(core::mem::size_of::<V4Tuple>(), 12);
+    }
+}
