@@ -41,7 +41,7 @@ use super::rack::{Rack, DUP_THRESH};
 use super::sack::Scoreboard;
 use super::send::SendState;
 use super::sent::{LostBy, Rec, SentLog, EVER_RETRANS, LOST, PROBE, SACKED};
-use super::tlp::{Tlp, TlpOutcome, WC_DEL_ACK};
+use super::tlp::{Tlp, TlpOutcome};
 use super::undo::{Frto, Undo};
 use super::Connection;
 
@@ -573,7 +573,8 @@ impl Connection {
             // More data sent at this instant would not change the PTO.
             l.tlp.armed_at = Some(now);
         }
-        let pto = Tlp::pto(srtt, one_segment, WC_DEL_ACK, None).max(MIN_PTO);
+        let allowance = self.config.tlp_delayed_ack_allowance;
+        let pto = Tlp::pto(srtt, one_segment, allowance, None).max(MIN_PTO);
         if rto_left.is_some_and(|left| pto >= left) {
             // The RTO comes first; it will do.
             return;

@@ -169,3 +169,28 @@ fn a_dsack_for_the_probe_means_nothing_was_lost() {
     assert_eq!(st.ssthresh, u32::MAX, "no reduction");
     assert_eq!(st.stats.dsacks_in, 1);
 }
+
+#[test]
+fn the_lone_segment_allowance_is_configurable() {
+    // A peer known to acknowledge within 40 ms (synack's own delayed-ACK
+    // timer): the lone segment's probe needs only that much extra.
+    let cfg = Config {
+        tlp_delayed_ack_allowance: Duration::from_millis(40),
+        ..sack_plain()
+    };
+    let mut c = flight(cfg, 14_600);
+    c.wait(RTT);
+    c.input(seg(Y + 1).ack(at(9)));
+    assert_eq!(c.next_in(), Some(2 * RTT + Duration::from_millis(40)));
+    c.advance(2 * RTT + Duration::from_millis(40));
+    assert_eq!(which(&c.out()), [(9, SendReason::LossProbe)]);
+    // More than one segment in flight: no allowance at all, as before.
+    let cfg = Config {
+        tlp_delayed_ack_allowance: Duration::from_millis(40),
+        ..sack_plain()
+    };
+    let mut c = flight(cfg, 14_600);
+    c.wait(RTT);
+    c.input(seg(Y + 1).ack(at(8)));
+    assert_eq!(c.next_in(), Some(2 * RTT));
+}
