@@ -13,6 +13,7 @@
 //! a heap; connections with something to send wait in a queue. Nothing per
 //! packet or per tick looks at all connections.
 
+mod addrs;
 mod config;
 mod cookie;
 mod demux;
@@ -25,12 +26,12 @@ mod timer_heap;
 mod timewait;
 
 use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
 use wire::Instant;
 
 use crate::conn::{self, CloseReason, Connection, Event, State, Status};
+use addrs::LocalAddrs;
 use demux::{KeyedHasher, Map};
 use listener::Listener;
 use secrets::Secrets;
@@ -156,7 +157,7 @@ pub struct Endpoint {
     /// The connection settings, shared by the connections made with them.
     configs: FamilyConfigs,
     secrets: Secrets,
-    addrs: Vec<IpAddr>,
+    addrs: LocalAddrs,
     conns: handle::Slab<Entry>,
     by_tuple: Map<FourTuple, ConnHandle>,
     listeners: handle::Slab<Listener>,
@@ -185,7 +186,7 @@ impl Endpoint {
             configs: FamilyConfigs::new(&config.conn, config.mtu),
             config,
             secrets,
-            addrs: addrs.to_vec(),
+            addrs: LocalAddrs::new(addrs),
             conns: handle::Slab::new(),
             by_tuple: Map::with_hasher(hasher),
             listeners: handle::Slab::new(),
@@ -210,14 +211,12 @@ impl Endpoint {
 
     /// The addresses this endpoint owns.
     pub fn addresses(&self) -> &[IpAddr] {
-        &self.addrs
+        self.addrs.as_slice()
     }
 
     /// Adds an address.
     pub fn add_address(&mut self, addr: IpAddr) {
-        if !self.addrs.contains(&addr) {
-            self.addrs.push(addr);
-        }
+        self.addrs.insert(addr);
     }
 
     /// Counters.
@@ -372,6 +371,7 @@ impl Endpoint {
             }
             _ => *self
                 .addrs
+                .as_slice()
                 .iter()
                 .find(|a| a.is_ipv4() == remote.is_ipv4())
                 .ok_or(EndpointError::AddrNotAvailable)?,
@@ -502,7 +502,12 @@ impl Endpoint {
     /// Reads received data: `Ok(0)` at the end of the stream.
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, EndpointError> {
         let r = self.entry_mut(h)?.conn.recv(buf);
-        self.sync(h, true);
+        // A read that took no bytes changed nothing (`Connection::recv`
+        // only reports the state then), so there is nothing to collect or
+        // send: polling loops that read until `WouldBlock` stay cheap.
+        if matches!(r, Ok(n) if n > 0) {
+            self.sync(h, true);
+        }
         Ok(r?)
     }
 
