@@ -53,9 +53,26 @@ impl Timers {
         ]
     }
 
-    /// The earliest deadline.
+    /// The earliest deadline. The endpoint asks after every call into the
+    /// connection, so this is a branch-free minimum over the raw times
+    /// rather than a walk over `all()`'s (timer, deadline) pairs.
     pub fn next(&self) -> Option<Instant> {
-        self.all().iter().filter_map(|(_, t)| *t).min()
+        let mut min = u64::MAX;
+        let mut any = false;
+        for t in [
+            self.retransmit,
+            self.persist,
+            self.delayed_ack,
+            self.keepalive,
+            self.time_wait,
+            self.fin_wait_2,
+            self.idle_release,
+            self.recovery,
+        ] {
+            any |= t.is_some();
+            min = min.min(t.map_or(u64::MAX, Instant::micros));
+        }
+        any.then_some(Instant::from_micros(min))
     }
 
     /// Takes one timer whose deadline has passed (clearing it), or `None`.
