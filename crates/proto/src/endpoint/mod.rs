@@ -393,12 +393,12 @@ impl Endpoint {
             local: SocketAddr::new(local_ip, port),
             remote,
         };
-        let iss = self.secrets.isn(&tuple, now);
+        let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
         let mut conn = Connection::connect(cfg, port, remote.port(), iss, now);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
-        conn.set_ts_offset(self.secrets.ts_offset(&tuple));
+        conn.set_ts_offset(ts_offset);
         let h = self.insert(Entry {
             conn,
             tuple,
