@@ -168,6 +168,10 @@ pub struct Endpoint {
     ready: VecDeque<ConnHandle>,
     replies: VecDeque<output::Reply>,
     events: VecDeque<EndpointEvent>,
+    /// Event storage lent to the connection being called and taken back
+    /// by `sync` (see `Connection::lend_event_storage`): connections
+    /// report events in bursts, and each burst would otherwise allocate.
+    event_spare: VecDeque<Event>,
     half_open: usize,
     next_ephemeral: u32,
     stats: EndpointStats,
@@ -197,6 +201,7 @@ impl Endpoint {
             ready: VecDeque::new(),
             replies: VecDeque::new(),
             events: VecDeque::new(),
+            event_spare: VecDeque::new(),
             half_open: 0,
             next_ephemeral: (k0 as u32) ^ (k1 as u32),
             stats: EndpointStats::default(),
@@ -244,6 +249,7 @@ impl Endpoint {
         self.ready.shrink_to_fit();
         self.replies.shrink_to_fit();
         self.events.shrink_to_fit();
+        self.event_spare = VecDeque::new();
         let conns = &self.conns;
         self.timers.retain(|at, h| {
             conns
@@ -459,6 +465,17 @@ impl Endpoint {
             .ok_or(EndpointError::InvalidHandle)
     }
 
+    /// The entry behind `h`, its connection holding the spare event
+    /// storage for the call that follows (`sync` takes it back).
+    fn entry_for_call(&mut self, h: ConnHandle) -> Result<&mut Entry, EndpointError> {
+        let e = self
+            .conns
+            .get_mut(h.index, h.generation)
+            .ok_or(EndpointError::InvalidHandle)?;
+        e.conn.lend_event_storage(&mut self.event_spare);
+        Ok(e)
+    }
+
     /// The connection behind a handle, to look at.
     pub fn connection(&self, h: ConnHandle) -> Option<&Connection> {
         self.conns.get(h.index, h.generation).map(|e| &e.conn)
@@ -471,7 +488,7 @@ impl Endpoint {
         h: ConnHandle,
         f: impl FnOnce(&mut Connection) -> R,
     ) -> Option<R> {
-        let e = self.conns.get_mut(h.index, h.generation)?;
+        let e = self.entry_for_call(h).ok()?;
         let r = f(&mut e.conn);
         self.sync(h, true);
         Some(r)
@@ -494,14 +511,14 @@ impl Endpoint {
 
     /// Queues data to send.
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, EndpointError> {
-        let r = self.entry_mut(h)?.conn.send(data);
+        let r = self.entry_for_call(h)?.conn.send(data);
         self.sync(h, true);
         Ok(r?)
     }
 
     /// Reads received data: `Ok(0)` at the end of the stream.
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, EndpointError> {
-        let r = self.entry_mut(h)?.conn.recv(buf);
+        let r = self.entry_for_call(h)?.conn.recv(buf);
         // A read that took no bytes changed nothing (`Connection::recv`
         // only reports the state then), so there is nothing to collect or
         // send: polling loops that read until `WouldBlock` stay cheap.
@@ -514,7 +531,7 @@ impl Endpoint {
     /// Closes the sending side (FIN after the queued data); reading goes on.
     pub fn shutdown(&mut self, h: ConnHandle, now: Instant) -> Result<(), EndpointError> {
         self.now = self.now.max(now);
-        let r = self.entry_mut(h)?.conn.shutdown(now);
+        let r = self.entry_for_call(h)?.conn.shutdown(now);
         self.sync(h, true);
         Ok(r?)
     }
@@ -523,7 +540,7 @@ impl Endpoint {
     /// endpoint finishes the close (and TIME-WAIT) on its own.
     pub fn close(&mut self, h: ConnHandle, now: Instant) {
         self.now = self.now.max(now);
-        if let Ok(e) = self.entry_mut(h) {
+        if let Ok(e) = self.entry_for_call(h) {
             e.conn.close(now);
             e.released = true;
             self.sync(h, true);
@@ -532,7 +549,7 @@ impl Endpoint {
 
     /// Resets the connection (RST) and gives up the handle.
     pub fn abort(&mut self, h: ConnHandle) {
-        if let Ok(e) = self.entry_mut(h) {
+        if let Ok(e) = self.entry_for_call(h) {
             e.conn.abort();
             e.released = true;
             self.sync(h, true);
@@ -581,6 +598,7 @@ impl Endpoint {
             e.deadline = None;
             match e.conn.poll_timeout() {
                 Some(due) if due <= now => {
+                    e.conn.lend_event_storage(&mut self.event_spare);
                     e.conn.handle_timeout(now);
                     self.sync(h, true);
                 }
@@ -624,7 +642,7 @@ impl Endpoint {
             return;
         };
         let mut became_established = false;
-        while let Some(ev) = e.conn.poll_event() {
+        while let Some(ev) = e.conn.poll_event_into(&mut self.event_spare) {
             if let Event::StateChanged {
                 to: State::Established,
                 ..
