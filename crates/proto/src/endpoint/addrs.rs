@@ -5,15 +5,17 @@
 //! (a client spreading 4-tuples, a proxy) holds.
 
 use alloc::vec::Vec;
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A set of local addresses in insertion order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LocalAddrs {
     /// As given, without duplicates.
     list: Vec<IpAddr>,
-    /// The same, sorted, for lookups.
-    sorted: Vec<IpAddr>,
+    /// The IPv4 ones as integers, sorted, for lookups.
+    v4: Vec<u32>,
+    /// The IPv6 ones as integers, sorted.
+    v6: Vec<u128>,
 }
 
 impl LocalAddrs {
@@ -27,19 +29,46 @@ impl LocalAddrs {
 
     /// Adds `addr` unless it is there already.
     pub fn insert(&mut self, addr: IpAddr) {
-        if let Err(at) = self.sorted.binary_search(&addr) {
-            self.sorted.insert(at, addr);
+        let added = match addr {
+            IpAddr::V4(a) => insert_sorted(&mut self.v4, a.to_bits()),
+            IpAddr::V6(a) => insert_sorted(&mut self.v6, a.to_bits()),
+        };
+        if added {
             self.list.push(addr);
         }
     }
 
     pub fn contains(&self, addr: &IpAddr) -> bool {
-        self.sorted.binary_search(addr).is_ok()
+        match addr {
+            IpAddr::V4(a) => self.contains_v4(*a),
+            IpAddr::V6(a) => self.contains_v6(*a),
+        }
+    }
+
+    /// Integer comparisons: a binary search over `IpAddr`s compares enum
+    /// tags and byte arrays at every step.
+    fn contains_v4(&self, a: Ipv4Addr) -> bool {
+        self.v4.binary_search(&a.to_bits()).is_ok()
+    }
+
+    fn contains_v6(&self, a: Ipv6Addr) -> bool {
+        self.v6.binary_search(&a.to_bits()).is_ok()
     }
 
     /// In the order they were added.
     pub fn as_slice(&self) -> &[IpAddr] {
         &self.list
+    }
+}
+
+/// Inserts `x` into the sorted `v`; whether it was new.
+fn insert_sorted<T: Ord>(v: &mut Vec<T>, x: T) -> bool {
+    match v.binary_search(&x) {
+        Ok(_) => false,
+        Err(at) => {
+            v.insert(at, x);
+            true
+        }
     }
 }
 
