@@ -702,7 +702,10 @@ impl Endpoint {
     /// else is forgotten. What it still owed (a RST, the last ACK) is sent
     /// first as a stateless reply.
     fn free(&mut self, h: ConnHandle) {
-        let Some(mut e) = self.conns.remove(h.index, h.generation) else {
+        // Work on the entry where it lies and drop it there at the end:
+        // moving a whole connection (about a kilobyte) out of the slab
+        // only to drop it cost two copies per connection.
+        let Some(e) = self.conns.get_mut(h.index, h.generation) else {
             return;
         };
         self.by_tuple.remove(&e.tuple);
@@ -722,7 +725,10 @@ impl Endpoint {
         // of the peer's FIN) before it disappears.
         while let Some(seg) = e.conn.poll_transmit(self.now) {
             if seg.payload_len == 0 {
-                self.push_reply(output::Reply::Segment {
+                // What `push_reply` does with a `Segment`: never capped
+                // (bounded by the connection limit), so queued directly
+                // while the entry is borrowed.
+                self.replies.push_back(output::Reply::Segment {
                     tuple: e.tuple,
                     seg,
                 });
@@ -739,5 +745,6 @@ impl Endpoint {
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
         }
+        self.conns.discard(h.index, h.generation);
     }
 }
