@@ -28,7 +28,7 @@ impl FourTuple {
 
 /// An address as 16 bytes in two word-sized writes (IPv4 mapped into the
 /// low bits), the sizes SipHash consumes without buffering.
-pub(crate) fn write_ip<H: Hasher>(state: &mut H, ip: IpAddr) {
+fn write_ip<H: Hasher>(state: &mut H, ip: IpAddr) {
     let bits = match ip {
         IpAddr::V4(a) => u128::from(a.to_bits()),
         IpAddr::V6(a) => a.to_bits(),

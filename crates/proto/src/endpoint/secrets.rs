@@ -7,7 +7,7 @@ use siphasher::sip::SipHasher24;
 use siphasher::sip128::{Hasher128, SipHasher24 as SipHasher24x128};
 use wire::{Instant, SeqNum};
 
-use super::demux::{write_ip, FourTuple};
+use super::demux::FourTuple;
 use core::hash::{Hash, Hasher};
 
 /// The endpoint's secrets, drawn once from its seed.
@@ -77,21 +77,10 @@ impl Secrets {
 
     /// RFC 6056 §3.3.3 (Algorithm 3): the offset at which the search for a
     /// free ephemeral port to `remote` starts, F(local IP, remote IP,
-    /// remote port, secret). Hashed as three fixed-size writes, like the
-    /// 4-tuple (see `demux`).
+    /// remote port, secret). (Once per connect; hashed as it always was,
+    /// so a seed picks the same ports as before.)
     pub fn port_offset(&self, local: IpAddr, remote: SocketAddr) -> u32 {
-        let mut h = SipHasher24::new_with_keys(self.port.0, self.port.1);
-        match (local, remote.ip()) {
-            (IpAddr::V4(l), IpAddr::V4(r)) => {
-                h.write_u64(u64::from(l.to_bits()) << 32 | u64::from(r.to_bits()));
-            }
-            (l, r) => {
-                write_ip(&mut h, l);
-                write_ip(&mut h, r);
-            }
-        }
-        h.write_u16(remote.port());
-        h.finish() as u32
+        sip(self.port, (local, remote)) as u32
     }
 
     /// The keyed hash a SYN cookie carries (RFC 4987 §3.6).
