@@ -576,6 +576,34 @@ impl Connection {
         event
     }
 
+    /// Lends the event queue the storage of `spare` when it holds none of
+    /// its own. An owner that drains every connection's events after each
+    /// call (an endpoint) lends one buffer before the call and takes it
+    /// back with [`poll_event_into`](Self::poll_event_into), so bursts of
+    /// events reuse one allocation instead of allocating per burst, and an
+    /// idle connection still keeps no queue. Does nothing unless both
+    /// queues are empty.
+    pub fn lend_event_storage(&mut self, spare: &mut VecDeque<Event>) {
+        if self.events.capacity() == 0 && spare.is_empty() {
+            core::mem::swap(&mut self.events, spare);
+        }
+    }
+
+    /// [`poll_event`](Self::poll_event), except that the emptied queue
+    /// gives its storage to `spare` when `spare` has none (instead of
+    /// freeing it).
+    pub fn poll_event_into(&mut self, spare: &mut VecDeque<Event>) -> Option<Event> {
+        let event = self.events.pop_front();
+        if event.is_none() && self.events.capacity() > 0 {
+            if spare.capacity() == 0 {
+                core::mem::swap(&mut self.events, spare);
+            } else {
+                self.events = VecDeque::new();
+            }
+        }
+        event
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()

@@ -53,25 +53,26 @@ impl Timers {
         ]
     }
 
-    /// The earliest deadline.
+    /// The earliest deadline. The endpoint asks after every call into the
+    /// connection, so this is a branch-free minimum over the raw times
+    /// rather than a walk over `all()`'s (timer, deadline) pairs.
     pub fn next(&self) -> Option<Instant> {
-        // Asked after every segment: a branch-free minimum over the raw
-        // microseconds (an unset timer counts as never) rather than an
-        // iterator over the options.
-        let at = |t: Option<Instant>| t.map_or(u64::MAX, Instant::micros);
-        let earliest = [
-            at(self.retransmit),
-            at(self.persist),
-            at(self.delayed_ack),
-            at(self.keepalive),
-            at(self.time_wait),
-            at(self.fin_wait_2),
-            at(self.idle_release),
-            at(self.recovery),
-        ]
-        .into_iter()
-        .fold(u64::MAX, u64::min);
-        (earliest != u64::MAX).then(|| Instant::from_micros(earliest))
+        let mut min = u64::MAX;
+        let mut any = false;
+        for t in [
+            self.retransmit,
+            self.persist,
+            self.delayed_ack,
+            self.keepalive,
+            self.time_wait,
+            self.fin_wait_2,
+            self.idle_release,
+            self.recovery,
+        ] {
+            any |= t.is_some();
+            min = min.min(t.map_or(u64::MAX, Instant::micros));
+        }
+        any.then_some(Instant::from_micros(min))
     }
 
     /// Takes one timer whose deadline has passed (clearing it), or `None`.

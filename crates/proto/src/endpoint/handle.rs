@@ -106,6 +106,22 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Drops the value in its slot (no move out, unlike `remove`);
+    /// whether there was one.
+    pub fn discard(&mut self, index: u32, generation: u32) -> bool {
+        let Some(slot) = self.slots.get_mut(index as usize) else {
+            return false;
+        };
+        if slot.generation != generation || slot.value.is_none() {
+            return false;
+        }
+        slot.value = None;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index);
+        self.len -= 1;
+        true
+    }
+
     pub fn remove(&mut self, index: u32, generation: u32) -> Option<T> {
         let slot = self.slots.get_mut(index as usize)?;
         if slot.generation != generation {
@@ -135,5 +151,13 @@ mod tests {
         assert_eq!(s.get(i2, g2), Some(&"b"));
         assert_eq!(s.remove(i, g), None);
         assert_eq!(s.len(), 1);
+        assert!(!s.discard(i, g), "a stale handle discards nothing");
+        assert!(s.discard(i2, g2));
+        assert!(!s.discard(i2, g2));
+        assert_eq!(s.get(i2, g2), None);
+        assert_eq!(s.len(), 0);
+        let (i3, g3) = s.insert("c");
+        assert_eq!(i3, i2, "the discarded slot is reused");
+        assert_ne!(g3, g2);
     }
 }

@@ -13,6 +13,7 @@
 //! a heap; connections with something to send wait in a queue. Nothing per
 //! packet or per tick looks at all connections.
 
+mod addrs;
 mod config;
 mod cookie;
 mod demux;
@@ -26,12 +27,12 @@ mod timewait;
 mod tuple_map;
 
 use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
 use wire::Instant;
 
 use crate::conn::{self, CloseReason, Connection, Event, State, Status};
+use addrs::LocalAddrs;
 use demux::{KeyedHasher, Map};
 use listener::Listener;
 use secrets::Secrets;
@@ -158,7 +159,7 @@ pub struct Endpoint {
     /// The connection settings, shared by the connections made with them.
     configs: FamilyConfigs,
     secrets: Secrets,
-    addrs: Vec<IpAddr>,
+    addrs: LocalAddrs,
     conns: handle::Slab<Entry>,
     by_tuple: TupleMap<ConnHandle>,
     listeners: handle::Slab<Listener>,
@@ -168,6 +169,10 @@ pub struct Endpoint {
     ready: VecDeque<ConnHandle>,
     replies: VecDeque<output::Reply>,
     events: VecDeque<EndpointEvent>,
+    /// Event storage lent to the connection being called and taken back
+    /// by `sync` (see `Connection::lend_event_storage`): connections
+    /// report events in bursts, and each burst would otherwise allocate.
+    event_spare: VecDeque<Event>,
     half_open: usize,
     next_ephemeral: u32,
     stats: EndpointStats,
@@ -186,7 +191,7 @@ impl Endpoint {
             configs: FamilyConfigs::new(&config.conn, config.mtu),
             config,
             secrets,
-            addrs: addrs.to_vec(),
+            addrs: LocalAddrs::new(addrs),
             conns: handle::Slab::new(),
             by_tuple: TupleMap::with_hasher(hasher),
             listeners: handle::Slab::new(),
@@ -196,6 +201,7 @@ impl Endpoint {
             ready: VecDeque::new(),
             replies: VecDeque::new(),
             events: VecDeque::new(),
+            event_spare: VecDeque::new(),
             half_open: 0,
             next_ephemeral: (k0 as u32) ^ (k1 as u32),
             stats: EndpointStats::default(),
@@ -210,14 +216,12 @@ impl Endpoint {
 
     /// The addresses this endpoint owns.
     pub fn addresses(&self) -> &[IpAddr] {
-        &self.addrs
+        self.addrs.as_slice()
     }
 
     /// Adds an address.
     pub fn add_address(&mut self, addr: IpAddr) {
-        if !self.addrs.contains(&addr) {
-            self.addrs.push(addr);
-        }
+        self.addrs.insert(addr);
     }
 
     /// Counters.
@@ -244,6 +248,7 @@ impl Endpoint {
         self.ready.shrink_to_fit();
         self.replies.shrink_to_fit();
         self.events.shrink_to_fit();
+        self.event_spare = VecDeque::new();
         let conns = &self.conns;
         self.timers.retain(|at, h| {
             conns
@@ -371,6 +376,7 @@ impl Endpoint {
             }
             _ => *self
                 .addrs
+                .as_slice()
                 .iter()
                 .find(|a| a.is_ipv4() == remote.is_ipv4())
                 .ok_or(EndpointError::AddrNotAvailable)?,
@@ -392,12 +398,12 @@ impl Endpoint {
             local: SocketAddr::new(local_ip, port),
             remote,
         };
-        let iss = self.secrets.isn(&tuple, now);
+        let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
         let mut conn = Connection::connect(cfg, port, remote.port(), iss, now);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
-        conn.set_ts_offset(self.secrets.ts_offset(&tuple));
+        conn.set_ts_offset(ts_offset);
         let h = self.insert(Entry {
             conn,
             tuple,
@@ -458,6 +464,17 @@ impl Endpoint {
             .ok_or(EndpointError::InvalidHandle)
     }
 
+    /// The entry behind `h`, its connection holding the spare event
+    /// storage for the call that follows (`sync` takes it back).
+    fn entry_for_call(&mut self, h: ConnHandle) -> Result<&mut Entry, EndpointError> {
+        let e = self
+            .conns
+            .get_mut(h.index, h.generation)
+            .ok_or(EndpointError::InvalidHandle)?;
+        e.conn.lend_event_storage(&mut self.event_spare);
+        Ok(e)
+    }
+
     /// The connection behind a handle, to look at.
     pub fn connection(&self, h: ConnHandle) -> Option<&Connection> {
         self.conns.get(h.index, h.generation).map(|e| &e.conn)
@@ -470,7 +487,7 @@ impl Endpoint {
         h: ConnHandle,
         f: impl FnOnce(&mut Connection) -> R,
     ) -> Option<R> {
-        let e = self.conns.get_mut(h.index, h.generation)?;
+        let e = self.entry_for_call(h).ok()?;
         let r = f(&mut e.conn);
         self.sync(h, true);
         Some(r)
@@ -493,22 +510,27 @@ impl Endpoint {
 
     /// Queues data to send.
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, EndpointError> {
-        let r = self.entry_mut(h)?.conn.send(data);
+        let r = self.entry_for_call(h)?.conn.send(data);
         self.sync(h, true);
         Ok(r?)
     }
 
     /// Reads received data: `Ok(0)` at the end of the stream.
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, EndpointError> {
-        let r = self.entry_mut(h)?.conn.recv(buf);
-        self.sync(h, true);
+        let r = self.entry_for_call(h)?.conn.recv(buf);
+        // A read that took no bytes changed nothing (`Connection::recv`
+        // only reports the state then), so there is nothing to collect or
+        // send: polling loops that read until `WouldBlock` stay cheap.
+        if matches!(r, Ok(n) if n > 0) {
+            self.sync(h, true);
+        }
         Ok(r?)
     }
 
     /// Closes the sending side (FIN after the queued data); reading goes on.
     pub fn shutdown(&mut self, h: ConnHandle, now: Instant) -> Result<(), EndpointError> {
         self.now = self.now.max(now);
-        let r = self.entry_mut(h)?.conn.shutdown(now);
+        let r = self.entry_for_call(h)?.conn.shutdown(now);
         self.sync(h, true);
         Ok(r?)
     }
@@ -517,7 +539,7 @@ impl Endpoint {
     /// endpoint finishes the close (and TIME-WAIT) on its own.
     pub fn close(&mut self, h: ConnHandle, now: Instant) {
         self.now = self.now.max(now);
-        if let Ok(e) = self.entry_mut(h) {
+        if let Ok(e) = self.entry_for_call(h) {
             e.conn.close(now);
             e.released = true;
             self.sync(h, true);
@@ -526,7 +548,7 @@ impl Endpoint {
 
     /// Resets the connection (RST) and gives up the handle.
     pub fn abort(&mut self, h: ConnHandle) {
-        if let Ok(e) = self.entry_mut(h) {
+        if let Ok(e) = self.entry_for_call(h) {
             e.conn.abort();
             e.released = true;
             self.sync(h, true);
@@ -575,6 +597,7 @@ impl Endpoint {
             e.deadline = None;
             match e.conn.poll_timeout() {
                 Some(due) if due <= now => {
+                    e.conn.lend_event_storage(&mut self.event_spare);
                     e.conn.handle_timeout(now);
                     self.sync(h, true);
                 }
@@ -603,7 +626,7 @@ impl Endpoint {
             return;
         };
         let mut became_established = false;
-        while let Some(ev) = e.conn.poll_event() {
+        while let Some(ev) = e.conn.poll_event_into(&mut self.event_spare) {
             if let Event::StateChanged {
                 to: State::Established,
                 ..
@@ -663,7 +686,10 @@ impl Endpoint {
     /// else is forgotten. What it still owed (a RST, the last ACK) is sent
     /// first as a stateless reply.
     fn free(&mut self, h: ConnHandle) {
-        let Some(mut e) = self.conns.remove(h.index, h.generation) else {
+        // Work on the entry where it lies and drop it there at the end:
+        // moving a whole connection (about a kilobyte) out of the slab
+        // only to drop it cost two copies per connection.
+        let Some(e) = self.conns.get_mut(h.index, h.generation) else {
             return;
         };
         self.by_tuple.remove(&e.tuple);
@@ -683,7 +709,10 @@ impl Endpoint {
         // of the peer's FIN) before it disappears.
         while let Some(seg) = e.conn.poll_transmit(self.now) {
             if seg.payload_len == 0 {
-                self.push_reply(output::Reply::Segment {
+                // What `push_reply` does with a `Segment`: never capped
+                // (bounded by the connection limit), so queued directly
+                // while the entry is borrowed.
+                self.replies.push_back(output::Reply::Segment {
                     tuple: e.tuple,
                     seg,
                 });
@@ -699,5 +728,6 @@ impl Endpoint {
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
         }
+        self.conns.discard(h.index, h.generation);
     }
 }

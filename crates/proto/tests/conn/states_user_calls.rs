@@ -254,3 +254,34 @@ fn closed_event_is_reported_once_with_readable() {
     t.drain_events();
     assert!(t.events.is_empty(), "{:?}", t.events);
 }
+
+/// An owner draining events after every call can lend one queue's storage
+/// to the connection and get it back; no event is lost on the way and the
+/// connection keeps no storage between calls.
+#[test]
+fn lent_event_storage_comes_back_with_every_event_delivered() {
+    use std::collections::VecDeque;
+    let mut t = Tcb::client(plain());
+    let mut spare: VecDeque<Event> = VecDeque::with_capacity(16);
+    t.conn.lend_event_storage(&mut spare);
+    assert!(
+        spare.capacity() == 0,
+        "an idle connection takes the storage"
+    );
+    t.conn.abort();
+    let mut got = Vec::new();
+    while let Some(e) = t.conn.poll_event_into(&mut spare) {
+        got.push(e);
+    }
+    assert!(
+        got.contains(&Event::Closed(CloseReason::Aborted)),
+        "{got:?}"
+    );
+    assert!(spare.capacity() >= 16, "the storage came back");
+    assert!(spare.is_empty());
+    // Lending again to a connection that holds nothing, with nothing to
+    // report, keeps the events path empty.
+    t.conn.lend_event_storage(&mut spare);
+    assert_eq!(t.conn.poll_event_into(&mut spare), None);
+    assert!(spare.capacity() >= 16);
+}
