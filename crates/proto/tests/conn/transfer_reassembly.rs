@@ -249,12 +249,12 @@ fn an_idle_connection_holds_no_buffer_memory() {
     assert_eq!(c.conn.buffer_memory(), 0);
     c.input(part(0, 100));
     c.out1();
-    assert_eq!(c.conn.buffer_memory(), 4096, "the smallest ring");
+    assert_eq!(c.conn.buffer_memory(), 256, "the smallest ring");
     c.read_all();
     c.out();
     assert_eq!(
         c.conn.buffer_memory(),
-        4096,
+        256,
         "kept while the reader may come back"
     );
     c.advance(Duration::from_secs(1));
@@ -265,7 +265,11 @@ fn an_idle_connection_holds_no_buffer_memory() {
     );
     c.conn.send(&[1; 1000]).unwrap();
     c.out1();
-    assert_eq!(c.conn.buffer_memory(), 4096);
+    assert_eq!(
+        c.conn.buffer_memory(),
+        1024,
+        "doubled from 256 to hold 1000"
+    );
     c.input(seg(Y + 101).ack(X + 1001));
     c.out();
     c.advance(Duration::from_secs(1));
