@@ -250,6 +250,7 @@ impl IpRepr {
 /// Fragments are returned, not dropped: see [`IpRepr::is_fragment`] and
 /// [`IpRepr::frag_offset`]. For a fragment with a non-zero offset the
 /// returned payload is fragment data, not an upper-layer header.
+#[inline]
 pub fn parse(bytes: &[u8], verify_checksum: bool) -> Result<(IpRepr, &[u8])> {
     let first = bytes.first().ok_or(Error::Truncated)?;
     match first >> 4 {

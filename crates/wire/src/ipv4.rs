@@ -42,6 +42,7 @@ const FRAG_OFFSET_MASK: u16 = 0x1fff;
 
 /// The folded ones' complement sum of a 20-byte header (RFC 1071): 0xffff
 /// when its checksum verifies. Ten 16-bit words, added in registers.
+#[inline]
 fn header_sum(h: &[u8; HEADER_LEN]) -> u16 {
     let mut c = checksum::Checksum::new();
     for word in h.chunks_exact(4) {
@@ -437,6 +438,7 @@ impl Ipv4Repr {
     /// [`Ipv4Packet::check_len`] does (so an unchecked view is fine), then,
     /// when `verify_checksum` is set, the header checksum
     /// ([`Error::BadChecksum`]).
+    #[inline]
     pub fn parse<T: AsRef<[u8]>>(
         packet: &Ipv4Packet<T>,
         verify_checksum: bool,

@@ -422,6 +422,7 @@ pub struct TcpOptions {
 
 impl TcpOptions {
     /// Gathers the options from raw option bytes.
+    #[inline]
     pub fn parse(options: &[u8]) -> Result<TcpOptions> {
         // Nearly every segment of an established connection carries only
         // the timestamps, laid out as RFC 7323 Appendix A recommends (NOP,
@@ -436,6 +437,11 @@ impl TcpOptions {
                 ..TcpOptions::default()
             });
         }
+        TcpOptions::parse_any(options)
+    }
+
+    /// Gathers options in any layout (the general case of `parse`).
+    fn parse_any(options: &[u8]) -> Result<TcpOptions> {
         let mut out = TcpOptions::default();
         for option in TcpOptionIter::new(options) {
             match option? {
@@ -757,6 +763,7 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a checked segment. With `verify_checksum`, a wrong checksum
     /// is `BadChecksum`; the addresses give the pseudo-header.
+    #[inline]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(
         packet: &TcpPacket<&'a T>,
         src: &IpAddr,
@@ -783,6 +790,7 @@ impl<'a> TcpRepr<'a> {
     }
 
     /// Parses raw segment bytes (a shorthand for `new_checked` + `parse`).
+    #[inline]
     pub fn parse_bytes(
         bytes: &'a [u8],
         src: &IpAddr,
