@@ -529,7 +529,7 @@ impl Ipv4Repr {
             .ok_or(Error::NoSpace)?;
         // Built in registers and stored once (the flags/offset word is
         // written whole: the reserved bit is zero).
-        let flags_frag = self.frag_offset / 8
+        let flags_frag = (self.frag_offset / 8)
             | if self.dont_frag { FLAG_DF } else { 0 }
             | if self.more_frags { FLAG_MF } else { 0 };
         let [t0, t1] = total.to_be_bytes();
@@ -539,7 +539,7 @@ impl Ipv4Repr {
         let [d0, d1, d2, d3] = self.dst_addr.octets();
         let mut h = [
             0x45,
-            self.dscp << 2 | self.ecn,
+            (self.dscp << 2) | self.ecn,
             t0,
             t1,
             i0,
