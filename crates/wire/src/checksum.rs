@@ -60,18 +60,21 @@ pub struct Checksum {
 
 impl Checksum {
     /// An empty sum.
+    #[inline]
     pub const fn new() -> Self {
         Checksum { sum: 0, odd: false }
     }
 
     /// Adds a 16-bit word (in host order; it is summed as the network-order
     /// word it represents). Must be called at an even byte offset.
+    #[inline]
     pub fn add_u16(&mut self, word: u16) {
         self.sum += u64::from(word);
     }
 
     /// Adds a 32-bit word as two 16-bit words. Must be called at an even
     /// byte offset.
+    #[inline]
     pub fn add_u32(&mut self, word: u32) {
         self.sum += u64::from(word >> 16) + u64::from(word & 0xffff);
     }
@@ -100,11 +103,13 @@ impl Checksum {
     }
 
     /// The folded 16-bit ones' complement sum (not complemented).
+    #[inline]
     pub fn fold(self) -> u16 {
         fold64(self.sum)
     }
 
     /// The checksum field value: the complement of the folded sum.
+    #[inline]
     pub fn finish(self) -> u16 {
         !self.fold()
     }
@@ -112,6 +117,7 @@ impl Checksum {
 
 /// Folds a 64-bit accumulator of 16-bit words to 16 bits with end-around
 /// carry.
+#[inline]
 fn fold64(mut sum: u64) -> u16 {
     sum = (sum & 0xffff_ffff) + (sum >> 32);
     sum = (sum & 0xffff_ffff) + (sum >> 32);
@@ -193,6 +199,7 @@ pub fn verify(data: &[u8]) -> bool {
 
 /// The IPv4 pseudo-header sum (RFC 9293 §3.1): source, destination, zero,
 /// protocol, and the upper-layer length.
+#[inline]
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) -> Checksum {
     let mut c = Checksum::new();
     c.add_u32(src.to_bits());
@@ -215,6 +222,7 @@ pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, next_header: u8, len: u3
 
 /// The pseudo-header sum for either family, or `None` when the two
 /// addresses are of different families (no such packet exists).
+#[inline]
 pub fn pseudo_header(src: &IpAddr, dst: &IpAddr, protocol: u8, len: u32) -> Option<Checksum> {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {

@@ -250,11 +250,13 @@ impl IpRepr {
 /// Fragments are returned, not dropped: see [`IpRepr::is_fragment`] and
 /// [`IpRepr::frag_offset`]. For a fragment with a non-zero offset the
 /// returned payload is fragment data, not an upper-layer header.
+#[inline]
 pub fn parse(bytes: &[u8], verify_checksum: bool) -> Result<(IpRepr, &[u8])> {
     let first = bytes.first().ok_or(Error::Truncated)?;
     match first >> 4 {
         4 => {
-            let packet = Ipv4Packet::new_checked(bytes)?;
+            // `Ipv4Repr::parse` validates the lengths as `check_len` does.
+            let packet = Ipv4Packet::new_unchecked(bytes);
             let repr = Ipv4Repr::parse(&packet, verify_checksum)?;
             let start = packet.header_len();
             let payload = bytes

@@ -15,16 +15,19 @@ pub struct SeqNum(pub u32);
 impl SeqNum {
     /// The signed distance from `other` to `self`: positive when `self` is
     /// ahead. Exactly 2^31 apart reads as `i32::MIN`.
+    #[inline]
     pub fn diff(self, other: SeqNum) -> i32 {
         self.0.wrapping_sub(other.0) as i32
     }
 
     /// The distance from `other` up to `self`, or 0 when `self` is not ahead.
+    #[inline]
     pub fn since(self, other: SeqNum) -> u32 {
         self.diff(other).max(0) as u32
     }
 
     /// The later of two sequence numbers.
+    #[inline]
     pub fn max(self, other: SeqNum) -> SeqNum {
         if self.diff(other) >= 0 {
             self
@@ -34,6 +37,7 @@ impl SeqNum {
     }
 
     /// The earlier of two sequence numbers.
+    #[inline]
     pub fn min(self, other: SeqNum) -> SeqNum {
         if self.diff(other) <= 0 {
             self
@@ -43,12 +47,14 @@ impl SeqNum {
     }
 
     /// Whether `self` lies in the half-open range `[start, end)`.
+    #[inline]
     pub fn in_range(self, start: SeqNum, end: SeqNum) -> bool {
         self.0.wrapping_sub(start.0) < end.0.wrapping_sub(start.0)
     }
 }
 
 impl PartialOrd for SeqNum {
+    #[inline]
     fn partial_cmp(&self, other: &SeqNum) -> Option<Ordering> {
         Some(self.diff(*other).cmp(&0))
     }
@@ -56,12 +62,14 @@ impl PartialOrd for SeqNum {
 
 impl Add<u32> for SeqNum {
     type Output = SeqNum;
+    #[inline]
     fn add(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_add(n))
     }
 }
 
 impl AddAssign<u32> for SeqNum {
+    #[inline]
     fn add_assign(&mut self, n: u32) {
         self.0 = self.0.wrapping_add(n);
     }
@@ -69,12 +77,14 @@ impl AddAssign<u32> for SeqNum {
 
 impl Sub<u32> for SeqNum {
     type Output = SeqNum;
+    #[inline]
     fn sub(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_sub(n))
     }
 }
 
 impl SubAssign<u32> for SeqNum {
+    #[inline]
     fn sub_assign(&mut self, n: u32) {
         self.0 = self.0.wrapping_sub(n);
     }
@@ -83,6 +93,7 @@ impl SubAssign<u32> for SeqNum {
 /// `a - b` is the signed distance from `b` to `a` (see [`SeqNum::diff`]).
 impl Sub<SeqNum> for SeqNum {
     type Output = i32;
+    #[inline]
     fn sub(self, other: SeqNum) -> i32 {
         self.diff(other)
     }

@@ -68,26 +68,31 @@ impl TcpFlags {
     const ALL: u16 = 0x1ff;
 
     /// Flags from the low nine bits of `bits`; other bits are ignored.
+    #[inline]
     pub const fn from_bits(bits: u16) -> TcpFlags {
         TcpFlags(bits & Self::ALL)
     }
 
     /// The flags as the low nine bits of a `u16`.
+    #[inline]
     pub const fn bits(self) -> u16 {
         self.0
     }
 
     /// Whether every flag of `other` is set.
+    #[inline]
     pub const fn contains(self, other: TcpFlags) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// Whether any flag of `other` is set.
+    #[inline]
     pub const fn intersects(self, other: TcpFlags) -> bool {
         self.0 & other.0 != 0
     }
 
     /// Whether no flag is set.
+    #[inline]
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -133,12 +138,14 @@ impl TcpFlags {
 
 impl BitOr for TcpFlags {
     type Output = TcpFlags;
+    #[inline]
     fn bitor(self, rhs: TcpFlags) -> TcpFlags {
         TcpFlags(self.0 | rhs.0)
     }
 }
 
 impl BitOrAssign for TcpFlags {
+    #[inline]
     fn bitor_assign(&mut self, rhs: TcpFlags) {
         self.0 |= rhs.0;
     }
@@ -146,6 +153,7 @@ impl BitOrAssign for TcpFlags {
 
 impl BitAnd for TcpFlags {
     type Output = TcpFlags;
+    #[inline]
     fn bitand(self, rhs: TcpFlags) -> TcpFlags {
         TcpFlags(self.0 & rhs.0)
     }
@@ -153,6 +161,7 @@ impl BitAnd for TcpFlags {
 
 impl Not for TcpFlags {
     type Output = TcpFlags;
+    #[inline]
     fn not(self) -> TcpFlags {
         TcpFlags(!self.0 & Self::ALL)
     }
@@ -251,16 +260,19 @@ impl SackBlocks {
     }
 
     /// The blocks.
+    #[inline]
     pub fn as_slice(&self) -> &[SackBlock] {
         &self.blocks[..usize::from(self.len)]
     }
 
     /// How many blocks there are.
+    #[inline]
     pub fn len(&self) -> usize {
         usize::from(self.len)
     }
 
     /// Whether there are none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -409,21 +421,39 @@ pub struct TcpOptions {
 }
 
 impl TcpOptions {
+    /// No options.
+    pub const NONE: TcpOptions = TcpOptions {
+        mss: None,
+        window_scale: None,
+        sack_permitted: false,
+        timestamps: None,
+        sack: SackBlocks::EMPTY,
+    };
+
     /// Gathers the options from raw option bytes.
+    #[inline]
     pub fn parse(options: &[u8]) -> Result<TcpOptions> {
         // Nearly every segment of an established connection carries only
         // the timestamps, laid out as RFC 7323 Appendix A recommends (NOP,
         // NOP, kind 8, length 10): read them straight away, as Linux's
         // tcp_parse_aligned_timestamp does.
         if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *options {
-            return Ok(TcpOptions {
-                timestamps: Some(Timestamps {
-                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
-                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
-                }),
-                ..TcpOptions::default()
+            // From a constant, then one field: the compiler writes the
+            // rest with wide stores, which the caller's wide copy of the
+            // result can read back at once (built field by field, the
+            // small stores stall that copy).
+            let mut out = TcpOptions::NONE;
+            out.timestamps = Some(Timestamps {
+                tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
             });
+            return Ok(out);
         }
+        TcpOptions::parse_any(options)
+    }
+
+    /// Gathers options in any layout (the general case of `parse`).
+    fn parse_any(options: &[u8]) -> Result<TcpOptions> {
         let mut out = TcpOptions::default();
         for option in TcpOptionIter::new(options) {
             match option? {
@@ -440,6 +470,7 @@ impl TcpOptions {
 
     /// How many bytes `emit` writes: always a multiple of four, possibly
     /// more than [`MAX_OPTIONS_LEN`] (then `emit` fails).
+    #[inline]
     pub fn len(&self) -> usize {
         let mut n = 0;
         if self.mss.is_some() {
@@ -462,6 +493,7 @@ impl TcpOptions {
     }
 
     /// Whether there are no options to emit.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -591,6 +623,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     /// The header length in bytes (data offset × 4).
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.buffer.as_ref()[field::FLAGS.start] >> 4) * 4
     }
@@ -742,6 +775,7 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a checked segment. With `verify_checksum`, a wrong checksum
     /// is `BadChecksum`; the addresses give the pseudo-header.
+    #[inline]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(
         packet: &TcpPacket<&'a T>,
         src: &IpAddr,
@@ -768,6 +802,7 @@ impl<'a> TcpRepr<'a> {
     }
 
     /// Parses raw segment bytes (a shorthand for `new_checked` + `parse`).
+    #[inline]
     pub fn parse_bytes(
         bytes: &'a [u8],
         src: &IpAddr,
@@ -778,6 +813,7 @@ impl<'a> TcpRepr<'a> {
     }
 
     /// The header length, options included.
+    #[inline]
     pub fn header_len(&self) -> usize {
         HEADER_LEN + self.options.len()
     }
@@ -789,6 +825,7 @@ impl<'a> TcpRepr<'a> {
 
     /// The sequence space the segment occupies (RFC 9293 §3.4 SEG.LEN):
     /// its data, plus one for SYN and one for FIN.
+    #[inline]
     pub fn seq_len(&self) -> u32 {
         self.payload.len() as u32
             + u32::from(self.flags.contains(TcpFlags::SYN))

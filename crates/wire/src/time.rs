@@ -63,11 +63,13 @@ impl Instant {
     }
 
     /// The time from `earlier` to `self`, or zero when `earlier` is later.
+    #[inline]
     pub fn saturating_since(self, earlier: Instant) -> Duration {
         Duration::from_micros(self.0.get().saturating_sub(earlier.0.get()))
     }
 }
 
+#[inline]
 fn micros_of(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -75,12 +77,14 @@ fn micros_of(d: Duration) -> u64 {
 /// Adding saturates at [`Instant::FAR_FUTURE`].
 impl Add<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn add(self, d: Duration) -> Instant {
         Instant::from_micros(self.micros().saturating_add(micros_of(d)))
     }
 }
 
 impl AddAssign<Duration> for Instant {
+    #[inline]
     fn add_assign(&mut self, d: Duration) {
         *self = *self + d;
     }
@@ -89,6 +93,7 @@ impl AddAssign<Duration> for Instant {
 /// Subtracting saturates at the origin.
 impl Sub<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn sub(self, d: Duration) -> Instant {
         Instant::from_micros(self.micros().saturating_sub(micros_of(d)))
     }
@@ -97,6 +102,7 @@ impl Sub<Duration> for Instant {
 /// The time between two instants, saturating at zero.
 impl Sub<Instant> for Instant {
     type Output = Duration;
+    #[inline]
     fn sub(self, earlier: Instant) -> Duration {
         self.saturating_since(earlier)
     }

@@ -96,7 +96,13 @@ impl Connection {
             State::Closed => self.closed_input(seg),
             State::Listen => self.listen_input(now, seg),
             State::SynSent => self.syn_sent_input(now, seg),
-            _ => self.synchronized_input(now, seg),
+            _ => {
+                if self.predicted_input(now, seg) {
+                    Verdict::Accepted
+                } else {
+                    self.synchronized_input(now, seg)
+                }
+            }
         };
         if self.config.trace_segments {
             // The arrival is reported before the changes it caused.
@@ -227,7 +233,7 @@ impl Connection {
     }
 
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
-    fn synchronized_input(&mut self, now: Instant, seg: &TcpRepr<'_>) -> Verdict {
+    pub(super) fn synchronized_input(&mut self, now: Instant, seg: &TcpRepr<'_>) -> Verdict {
         let flags = seg.flags;
         let rst = flags.contains(TcpFlags::RST);
         let ts = seg.options.timestamps;
@@ -449,7 +455,7 @@ impl Connection {
         self.arm_keepalive(now);
     }
 
-    fn arm_keepalive(&mut self, now: Instant) {
+    pub(super) fn arm_keepalive(&mut self, now: Instant) {
         if let Some(k) = self.config.keepalive {
             if self.state.is_synchronized() && self.state != State::TimeWait {
                 self.timers.keepalive = Some(now + k.idle);
@@ -542,7 +548,7 @@ impl Connection {
 
     /// The window update rule (RFC 9293 §3.10.7.4, fifth check): take the
     /// window from the newest segment, by SND.WL1 and SND.WL2.
-    fn update_window(&mut self, seg: &TcpRepr<'_>) {
+    pub(super) fn update_window(&mut self, seg: &TcpRepr<'_>) {
         let ack = seg.ack;
         let snd = &mut self.snd;
         if !(snd.una <= ack && ack <= snd.max) {
@@ -575,7 +581,7 @@ impl Connection {
     }
 
     /// The seventh step for in-window data (already trimmed).
-    fn take_data(&mut self, now: Instant, seq: SeqNum, payload: &[u8]) {
+    pub(super) fn take_data(&mut self, now: Instant, seq: SeqNum, payload: &[u8]) {
         let accepted = self.rcv.accept(seq, payload);
         if accepted.in_order > 0 {
             self.stats.bytes_in += u64::from(accepted.in_order);

@@ -30,6 +30,7 @@ mod input;
 mod options;
 mod output;
 pub mod pacing;
+mod predict;
 mod prr;
 mod rack;
 mod recovery;

@@ -124,6 +124,12 @@ impl Negotiated {
         true
     }
 
+    /// Whether `tsval` is older than TS.Recent (RFC 7323 §5.3 R1: what
+    /// PAWS looks at before it asks whether TS.Recent is too old to trust).
+    pub fn ts_older_than_recent(&self, tsval: u32) -> bool {
+        (tsval.wrapping_sub(self.ts_recent) as i32) < 0
+    }
+
     /// RFC 7323 §4.3 (2): TS.Recent follows the TSval of a segment that
     /// covers Last.ACK.sent and is not older than TS.Recent.
     pub fn update_ts_recent(

@@ -111,16 +111,21 @@ impl Connection {
     /// The next segment to send, if any. Call until `None` after every
     /// other call.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Segment> {
-        let seg = self.next_segment(now)?;
-        self.stats.segs_out += 1;
-        self.on_segment_sent(now, &seg);
-        if self.config.trace_segments {
-            self.events.push_back(Event::SegmentSent {
-                info: seg.info(),
-                reason: seg.reason,
-            });
+        // Looked at in place and returned as it came: a segment just
+        // written field by field and copied out whole would be read back
+        // before its stores land (a store-forwarding stall per segment).
+        let seg = self.next_segment(now);
+        if let Some(s) = &seg {
+            self.stats.segs_out += 1;
+            self.on_segment_sent(now, s);
+            if self.config.trace_segments {
+                self.events.push_back(Event::SegmentSent {
+                    info: s.info(),
+                    reason: s.reason,
+                });
+            }
         }
-        Some(seg)
+        seg
     }
 
     /// Buffers that emptied give their memory back a second later, so

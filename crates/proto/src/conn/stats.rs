@@ -19,6 +19,8 @@ pub struct Stats {
     pub segs_out: u64,
     /// Segments received.
     pub segs_in: u64,
+    /// Segments taken by header prediction (the receive fast path).
+    pub fast_path_in: u64,
     /// Data bytes sent, retransmissions included.
     pub bytes_out: u64,
     /// Data bytes delivered in order.
@@ -63,6 +65,7 @@ pub struct Stats {
 pub(crate) struct Counters {
     pub segs_out: u64,
     pub segs_in: u64,
+    pub fast_path_in: u64,
     pub bytes_out: u64,
     pub bytes_in: u64,
     pub rto_retransmits: Count,
@@ -88,6 +91,7 @@ impl Counters {
         Stats {
             segs_out: self.segs_out,
             segs_in: self.segs_in,
+            fast_path_in: self.fast_path_in,
             bytes_out: self.bytes_out,
             bytes_in: self.bytes_in,
             rto_retransmits: self.rto_retransmits.into(),

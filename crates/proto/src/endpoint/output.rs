@@ -86,12 +86,14 @@ impl Endpoint {
                 continue;
             };
             e.in_ready = false;
-            let Some(seg) = e.conn.poll_transmit(now) else {
+            // Used in place, not moved out (see `Connection::poll_transmit`).
+            let seg = e.conn.poll_transmit(now);
+            let Some(seg) = seg.as_ref() else {
                 self.sync(h, false);
                 continue;
             };
             let n = write_segment(&e.tuple, buf, self.config.hop_limit, |out, src, dst| {
-                e.conn.emit(&seg, out, src, dst)
+                e.conn.emit(seg, out, src, dst)
             });
             // Back of the queue: it may have more, after the others.
             self.sync(h, true);
