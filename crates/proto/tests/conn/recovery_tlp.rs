@@ -178,7 +178,7 @@ fn the_lone_segment_allowance_is_configurable() {
         tlp_delayed_ack_allowance: Duration::from_millis(40),
         ..sack_plain()
     };
-    let mut c = flight(cfg.clone(), 14_600);
+    let mut c = flight(cfg, 14_600);
     c.wait(RTT);
     c.input(seg(Y + 1).ack(at(9)));
     assert_eq!(c.next_in(), Some(2 * RTT + Duration::from_millis(40)));
