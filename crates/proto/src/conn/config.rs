@@ -105,6 +105,12 @@ pub struct Config {
     pub pacing: Pacing,
     /// At most this many challenge ACKs a second (RFC 5961 §7).
     pub challenge_ack_limit: u32,
+    /// A data-less segment outside the window (or failing PAWS) draws a
+    /// duplicate ACK at most once in this interval, so that two ends with
+    /// out-of-step state cannot keep answering each other's ACKs forever
+    /// (an "ACK war"; Linux's tcp_invalid_ratelimit, 500 ms). Segments
+    /// with data are always answered: their sender needs RCV.NXT.
+    pub invalid_ack_interval: Duration,
     /// Report every segment sent and received as an event (for tracers
     /// and the demo); off by default because it costs time per segment.
     pub trace_segments: bool,
@@ -139,6 +145,7 @@ impl Default for Config {
             frto: true,
             pacing: Pacing::Auto,
             challenge_ack_limit: 10,
+            invalid_ack_interval: Duration::from_millis(500),
             trace_segments: false,
         }
     }

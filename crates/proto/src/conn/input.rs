@@ -232,6 +232,28 @@ impl Connection {
         Verdict::Accepted
     }
 
+    /// Answers an unacceptable segment with a duplicate ACK (RFC 9293
+    /// §3.10.7.4 first check; RFC 7323 §5.3 for PAWS). A data-less one
+    /// (no SYN, no FIN, no data) is answered at most once per
+    /// `invalid_ack_interval`, as Linux's tcp_oow_rate_limited does: such
+    /// segments are what two ends with out-of-step state send each other
+    /// in an endless loop, and what a blind attacker sends for free.
+    fn dup_ack_for_unacceptable(&mut self, now: Instant, seg: &TcpRepr<'_>) {
+        if seg.seq_len() == 0 {
+            let interval = self.config.invalid_ack_interval;
+            if self
+                .challenge
+                .last_oow_ack
+                .is_some_and(|last| now.saturating_since(last) < interval)
+            {
+                self.stats.oow_acks_skipped += 1;
+                return;
+            }
+            self.challenge.last_oow_ack = Some(now);
+        }
+        self.pending.ack.get_or_insert(SendReason::DupAck);
+    }
+
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
     pub(super) fn synchronized_input(&mut self, now: Instant, seg: &TcpRepr<'_>) -> Verdict {
         let flags = seg.flags;
@@ -240,7 +262,7 @@ impl Connection {
 
         // RFC 7323 §5.3 R1: PAWS, before the sequence check.
         if !rst && self.opts.paws_rejects(ts, now) {
-            self.pending.ack.get_or_insert(SendReason::DupAck);
+            self.dup_ack_for_unacceptable(now, seg);
             self.stats.unacceptable_in += 1;
             // An old copy of data already received (a late original after
             // its retransmission): D-SACK what lies before RCV.NXT, so the
@@ -294,7 +316,7 @@ impl Connection {
                     // and restart the 2·MSL wait (§3.10.7.4, eighth).
                     self.timers.time_wait = Some(now + 2 * self.config.msl);
                 }
-                self.pending.ack.get_or_insert(SendReason::DupAck);
+                self.dup_ack_for_unacceptable(now, seg);
             }
             self.stats.unacceptable_in += 1;
             return Verdict::Unacceptable;

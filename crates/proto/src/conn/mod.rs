@@ -181,11 +181,15 @@ struct Pending {
     keepalive: bool,
 }
 
-/// Rate limit for challenge ACKs (RFC 5961 §7).
+/// Rate limits for the ACKs a peer can provoke at will: challenge ACKs
+/// (RFC 5961 §7) and duplicate ACKs for data-less unacceptable segments.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct ChallengeLimit {
     window_start: Instant,
     sent: u32,
+    /// When the last duplicate ACK for a data-less unacceptable segment
+    /// went out.
+    last_oow_ack: Option<Instant>,
 }
 
 /// One TCP connection. See the [module documentation](self).
@@ -711,10 +715,8 @@ impl Connection {
     /// Sends a challenge ACK unless the rate limit is spent (RFC 5961 §7).
     fn challenge_ack(&mut self, now: Instant) {
         if now.saturating_since(self.challenge.window_start) >= Duration::from_secs(1) {
-            self.challenge = ChallengeLimit {
-                window_start: now,
-                sent: 0,
-            };
+            self.challenge.window_start = now;
+            self.challenge.sent = 0;
         }
         if self.challenge.sent < self.config.challenge_ack_limit {
             self.challenge.sent += 1;

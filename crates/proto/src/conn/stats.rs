@@ -51,6 +51,11 @@ pub struct Stats {
     pub dupacks_in: u64,
     /// Challenge ACKs sent (RFC 5961).
     pub challenge_acks: u64,
+    /// Duplicate ACKs not sent in answer to data-less unacceptable
+    /// segments, because one went out less than
+    /// [`Config::invalid_ack_interval`](super::Config::invalid_ack_interval)
+    /// before.
+    pub oow_acks_skipped: u64,
     /// Segments dropped as unacceptable.
     pub unacceptable_in: u64,
     /// Window probes sent.
@@ -80,6 +85,7 @@ pub(crate) struct Counters {
     pub timeouts: Count,
     pub dupacks_in: Count,
     pub challenge_acks: Count,
+    pub oow_acks_skipped: Count,
     pub unacceptable_in: Count,
     pub window_probes: Count,
     pub max_cwnd: u32,
@@ -106,6 +112,7 @@ impl Counters {
             timeouts: self.timeouts.into(),
             dupacks_in: self.dupacks_in.into(),
             challenge_acks: self.challenge_acks.into(),
+            oow_acks_skipped: self.oow_acks_skipped.into(),
             unacceptable_in: self.unacceptable_in.into(),
             window_probes: self.window_probes.into(),
             max_cwnd: self.max_cwnd,

@@ -9,6 +9,7 @@ mod flow_persist;
 mod flow_window;
 mod loss_congestion;
 mod loss_rto;
+mod oow_acks;
 mod options_sack;
 mod options_timestamps;
 mod options_wscale;

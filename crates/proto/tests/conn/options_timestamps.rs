@@ -253,10 +253,13 @@ fn paws_also_drops_old_pure_acks() {
     c.input(seg(Y + 1).ack(X + 1).ts(999, 0));
     assert_eq!(c.out1().reason, SendReason::DupAck);
     assert_eq!(c.conn.send_queue(), 100);
-    // An ACK with an old TSval does not acknowledge anything.
+    // An ACK with an old TSval does not acknowledge anything; it is not
+    // answered either, a duplicate ACK having just gone out for the
+    // previous one (data-less unacceptable segments are rate-limited).
     c.input(seg(Y + 1).ack(X + 101).ts(999, 0));
-    c.out1();
+    c.none();
     assert_eq!(c.conn.send_queue(), 100);
+    assert_eq!(c.conn.status().stats.oow_acks_skipped, 1);
 }
 
 #[test]
