@@ -34,6 +34,7 @@ mod prr;
 mod rack;
 mod recovery;
 mod recv;
+mod recycle;
 pub mod rtt;
 mod sack;
 mod send;
@@ -70,6 +71,7 @@ pub use input::reset_for;
 pub use output::Segment;
 pub use pacing::Pacing;
 pub use recovery::CaState;
+pub(crate) use recycle::LossStorage;
 pub use state::State;
 pub use stats::Stats;
 
@@ -215,6 +217,9 @@ pub struct Connection {
     /// SACK-based recovery and pacing, allocated when data first flows
     /// (`recovery.rs`).
     loss: Option<Box<Loss>>,
+    /// Storage for `loss` lent by the endpoint, or left by recovery state
+    /// dropped when the connection ended (`recycle.rs`).
+    loss_spare: Option<Box<Loss>>,
     pending: Pending,
     challenge: ChallengeLimit,
     /// Consecutive retransmission timeouts of the same data.
@@ -267,6 +272,7 @@ impl Connection {
             cc,
             recovery: Recovery::new(iss),
             loss: None,
+            loss_spare: None,
             pending: Pending::default(),
             challenge: ChallengeLimit::default(),
             retries: 0,
@@ -643,7 +649,7 @@ impl Connection {
             self.rcv.buf.release();
         }
         self.rcv.ooo.clear();
-        self.loss = None;
+        self.retire_loss();
         self.set_state(State::Closed, cause);
         if self.close_reason.is_none() {
             self.close_reason = Some(reason);
@@ -673,7 +679,7 @@ impl Connection {
 
     fn enter_time_wait(&mut self, now: Instant, cause: Cause) {
         self.timers.clear();
-        self.loss = None;
+        self.retire_loss();
         self.timers.time_wait = Some(now + 2 * self.config.msl);
         self.set_state(State::TimeWait, cause);
     }

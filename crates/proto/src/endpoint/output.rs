@@ -86,6 +86,7 @@ impl Endpoint {
                 continue;
             };
             e.in_ready = false;
+            e.conn.lend_loss_storage(&mut self.loss_pool);
             let Some(seg) = e.conn.poll_transmit(now) else {
                 self.sync(h, false);
                 continue;
