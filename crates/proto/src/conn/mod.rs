@@ -317,8 +317,49 @@ impl Connection {
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut c = Connection::new(config.into(), local_port, remote_port, iss, now);
+        let mut no_storage = VecDeque::new();
+        Connection::connect_lent(
+            config.into(),
+            local_port,
+            remote_port,
+            iss,
+            now,
+            &mut no_storage,
+        )
+    }
+
+    /// [`connect`](Self::connect), its first events written into the
+    /// storage of `spare` (see [`lend_event_storage`]) rather than into a
+    /// new allocation: an endpoint opens connections by the thousand.
+    ///
+    /// [`lend_event_storage`]: Self::lend_event_storage
+    pub(crate) fn connect_lent(
+        config: Arc<Config>,
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNum,
+        now: Instant,
+        spare: &mut VecDeque<Event>,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, remote_port, iss, now);
+        c.lend_event_storage(spare);
         c.set_state(State::SynSent, Cause::ActiveOpen);
+        c
+    }
+
+    /// [`listen`](Self::listen), with event storage lent as in
+    /// [`connect_lent`](Self::connect_lent).
+    pub(crate) fn listen_lent(
+        config: Arc<Config>,
+        local_port: u16,
+        iss: SeqNum,
+        now: Instant,
+        spare: &mut VecDeque<Event>,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, 0, iss, now);
+        c.lend_event_storage(spare);
+        c.passive = true;
+        c.set_state(State::Listen, Cause::PassiveOpen);
         c
     }
 
@@ -331,10 +372,8 @@ impl Connection {
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut c = Connection::new(config.into(), local_port, 0, iss, now);
-        c.passive = true;
-        c.set_state(State::Listen, Cause::PassiveOpen);
-        c
+        let mut no_storage = VecDeque::new();
+        Connection::listen_lent(config.into(), local_port, iss, now, &mut no_storage)
     }
 
     /// The state.

@@ -406,7 +406,8 @@ impl Endpoint {
         };
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let mut conn = Connection::connect(cfg, port, remote.port(), iss, now);
+        let mut conn =
+            Connection::connect_lent(cfg, port, remote.port(), iss, now, &mut self.event_spare);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
