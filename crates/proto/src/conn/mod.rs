@@ -35,6 +35,7 @@ mod prr;
 mod rack;
 mod recovery;
 mod recv;
+mod recycle;
 pub mod rtt;
 mod sack;
 mod send;
@@ -71,6 +72,7 @@ pub use input::reset_for;
 pub use output::Segment;
 pub use pacing::Pacing;
 pub use recovery::CaState;
+pub(crate) use recycle::LossStorage;
 pub use state::State;
 pub use stats::Stats;
 
@@ -220,6 +222,9 @@ pub struct Connection {
     /// SACK-based recovery and pacing, allocated when data first flows
     /// (`recovery.rs`).
     loss: Option<Box<Loss>>,
+    /// Storage for `loss` lent by the endpoint, or left by recovery state
+    /// dropped when the connection ended (`recycle.rs`).
+    loss_spare: Option<Box<Loss>>,
     pending: Pending,
     challenge: ChallengeLimit,
     /// Consecutive retransmission timeouts of the same data.
@@ -272,6 +277,7 @@ impl Connection {
             cc,
             recovery: Recovery::new(iss),
             loss: None,
+            loss_spare: None,
             pending: Pending::default(),
             challenge: ChallengeLimit::default(),
             retries: 0,
@@ -316,8 +322,49 @@ impl Connection {
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut c = Connection::new(config.into(), local_port, remote_port, iss, now);
+        let mut no_storage = VecDeque::new();
+        Connection::connect_lent(
+            config.into(),
+            local_port,
+            remote_port,
+            iss,
+            now,
+            &mut no_storage,
+        )
+    }
+
+    /// [`connect`](Self::connect), its first events written into the
+    /// storage of `spare` (see [`lend_event_storage`]) rather than into a
+    /// new allocation: an endpoint opens connections by the thousand.
+    ///
+    /// [`lend_event_storage`]: Self::lend_event_storage
+    pub(crate) fn connect_lent(
+        config: Arc<Config>,
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNum,
+        now: Instant,
+        spare: &mut VecDeque<Event>,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, remote_port, iss, now);
+        c.lend_event_storage(spare);
         c.set_state(State::SynSent, Cause::ActiveOpen);
+        c
+    }
+
+    /// [`listen`](Self::listen), with event storage lent as in
+    /// [`connect_lent`](Self::connect_lent).
+    pub(crate) fn listen_lent(
+        config: Arc<Config>,
+        local_port: u16,
+        iss: SeqNum,
+        now: Instant,
+        spare: &mut VecDeque<Event>,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, 0, iss, now);
+        c.lend_event_storage(spare);
+        c.passive = true;
+        c.set_state(State::Listen, Cause::PassiveOpen);
         c
     }
 
@@ -330,10 +377,8 @@ impl Connection {
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut c = Connection::new(config.into(), local_port, 0, iss, now);
-        c.passive = true;
-        c.set_state(State::Listen, Cause::PassiveOpen);
-        c
+        let mut no_storage = VecDeque::new();
+        Connection::listen_lent(config.into(), local_port, iss, now, &mut no_storage)
     }
 
     /// The state.
@@ -648,7 +693,7 @@ impl Connection {
             self.rcv.buf.release();
         }
         self.rcv.ooo.clear();
-        self.loss = None;
+        self.retire_loss();
         self.set_state(State::Closed, cause);
         if self.close_reason.is_none() {
             self.close_reason = Some(reason);
@@ -678,7 +723,7 @@ impl Connection {
 
     fn enter_time_wait(&mut self, now: Instant, cause: Cause) {
         self.timers.clear();
-        self.loss = None;
+        self.retire_loss();
         self.timers.time_wait = Some(now + 2 * self.config.msl);
         self.set_state(State::TimeWait, cause);
     }

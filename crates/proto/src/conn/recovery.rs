@@ -26,7 +26,6 @@
 //! three duplicate ACKs and NewReno fast recovery with partial ACKs
 //! (RFC 5681 §3.2, RFC 6582), and go-back-N after a timeout.
 
-use alloc::boxed::Box;
 use core::time::Duration;
 
 use wire::tcp::{TcpFlags, TcpRepr};
@@ -210,7 +209,7 @@ pub(crate) struct Loss {
 }
 
 impl Loss {
-    fn new(una: SeqNum) -> Loss {
+    pub(super) fn new(una: SeqNum) -> Loss {
         Loss {
             sent: SentLog::default(),
             board: Scoreboard::default(),
@@ -407,7 +406,10 @@ impl Connection {
         } else {
             None
         };
-        let l = self.loss.get_or_insert_with(|| Box::new(Loss::new(una)));
+        let spare = &mut self.loss_spare;
+        let l = self
+            .loss
+            .get_or_insert_with(|| Loss::in_storage(spare.take(), una));
         if let Some(rate) = pacing_rate {
             l.pacer.on_sent(now, seg.payload_len.max(1), rate);
         }

@@ -167,6 +167,20 @@ pub(crate) struct SentLog {
 }
 
 impl SentLog {
+    /// An empty log (as `SentLog::default()`) in this one's storage, if
+    /// that holds at most `keep` records.
+    pub fn emptied(self, keep: usize) -> SentLog {
+        let mut recs = self.recs;
+        recs.clear();
+        if recs.capacity() > keep {
+            return SentLog::default();
+        }
+        SentLog {
+            recs,
+            ..SentLog::default()
+        }
+    }
+
     /// The byte counts.
     pub fn counts(&self) -> Counts {
         self.counts
@@ -417,6 +431,20 @@ mod tests {
 
     fn t(ms: u64) -> Instant {
         Instant::from_millis(ms)
+    }
+
+    #[test]
+    fn an_emptied_log_starts_over_in_the_same_room() {
+        let used = log_of(5);
+        let room = used.recs.capacity();
+        let mut l = used.emptied(64);
+        assert!(l.is_empty());
+        assert_eq!(l.counts(), Counts::default());
+        assert_eq!(l.recs.capacity(), room, "the storage is kept");
+        l.on_send(SeqNum(7), SeqNum(8), t(9));
+        assert_eq!(l.get(0).map(|r| r.order), Some(0), "send order restarts");
+        let big = log_of(100);
+        assert_eq!(big.emptied(64).recs.capacity(), 0, "a large log is freed");
     }
 
     fn log_of(n: u32) -> SentLog {

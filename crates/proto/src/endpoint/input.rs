@@ -187,7 +187,8 @@ impl Endpoint {
             return;
         }
         let iss = self.secrets.isn(&tuple, now);
-        let mut conn = Connection::listen(cfg, tuple.local.port(), iss, now);
+        let mut conn =
+            Connection::listen_lent(cfg, tuple.local.port(), iss, now, &mut self.event_spare);
         conn.handle_segment(now, seg);
         let h = self.insert(Entry {
             conn,

@@ -27,11 +27,12 @@ mod timewait;
 mod tuple_map;
 
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
 use wire::Instant;
 
-use crate::conn::{self, CloseReason, Connection, Event, State, Status};
+use crate::conn::{self, CloseReason, Connection, Event, LossStorage, State, Status};
 use addrs::LocalAddrs;
 use demux::{KeyedHasher, Map};
 use listener::Listener;
@@ -173,6 +174,9 @@ pub struct Endpoint {
     /// by `sync` (see `Connection::lend_event_storage`): connections
     /// report events in bursts, and each burst would otherwise allocate.
     event_spare: VecDeque<Event>,
+    /// Loss-recovery storage of connections that ended, lent to the
+    /// connection about to be polled for output (see `conn/recycle.rs`).
+    loss_pool: Vec<LossStorage>,
     half_open: usize,
     next_ephemeral: u32,
     stats: EndpointStats,
@@ -202,6 +206,7 @@ impl Endpoint {
             replies: VecDeque::new(),
             events: VecDeque::new(),
             event_spare: VecDeque::new(),
+            loss_pool: Vec::new(),
             half_open: 0,
             next_ephemeral: (k0 as u32) ^ (k1 as u32),
             stats: EndpointStats::default(),
@@ -249,6 +254,7 @@ impl Endpoint {
         self.replies.shrink_to_fit();
         self.events.shrink_to_fit();
         self.event_spare = VecDeque::new();
+        self.loss_pool = Vec::new();
         let conns = &self.conns;
         self.timers.retain(|at, h| {
             conns
@@ -400,7 +406,8 @@ impl Endpoint {
         };
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let mut conn = Connection::connect(cfg, port, remote.port(), iss, now);
+        let mut conn =
+            Connection::connect_lent(cfg, port, remote.port(), iss, now, &mut self.event_spare);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
@@ -638,6 +645,7 @@ impl Endpoint {
                 self.events.push_back(EndpointEvent::Conn(h, ev));
             }
         }
+        e.conn.reclaim_loss_storage(&mut self.loss_pool);
         let state = e.conn.state();
         if e.half_open && state != State::SynReceived {
             e.half_open = false;

@@ -86,6 +86,7 @@ impl Endpoint {
                 continue;
             };
             e.in_ready = false;
+            e.conn.lend_loss_storage(&mut self.loss_pool);
             // Used in place, not moved out (see `Connection::poll_transmit`).
             let seg = e.conn.poll_transmit(now);
             let Some(seg) = seg.as_ref() else {
