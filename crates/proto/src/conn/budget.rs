@@ -4,9 +4,10 @@
 //!
 //! The bench measures the real figure; this test only makes a change that
 //! grows the TCB notice what it spends. Besides the `Connection`, each
-//! end costs the endpoint about 100 bytes of slab entry (4-tuple, flags,
-//! scheduled deadline), 35 of 4-tuple map and 16 of timer heap: 832 bytes
-//! of TCB keep the whole under 1 KiB with some room (it is 800 now).
+//! end costs the endpoint about 50 bytes of slab entry (packed 4-tuple,
+//! listener, flags, scheduled deadline), 35 of 4-tuple map and 16 of
+//! timer heap: 832 bytes of TCB keep the whole under 1 KiB with some room
+//! (it is 824 now).
 
 use core::mem::size_of;
 

@@ -192,7 +192,7 @@ impl Endpoint {
         conn.handle_segment(now, seg);
         let h = self.insert(Entry {
             conn,
-            tuple,
+            tuple: tuple.into(),
             listener: Some(l),
             half_open: true,
             owned: false,
@@ -294,7 +294,7 @@ impl Endpoint {
         conn.handle_segment(now, seg);
         let h = self.insert(Entry {
             conn,
-            tuple,
+            tuple: tuple.into(),
             listener: Some(l),
             half_open: false,
             owned: false,

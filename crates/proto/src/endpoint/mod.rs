@@ -39,7 +39,7 @@ use listener::Listener;
 use secrets::Secrets;
 use timer_heap::TimerHeap;
 use timewait::{TimeWait, TimeWaitTable};
-use tuple_map::TupleMap;
+use tuple_map::{PackedTuple, TupleMap};
 
 pub use config::EndpointConfig;
 use config::FamilyConfigs;
@@ -135,7 +135,7 @@ pub struct EndpointStats {
 #[derive(Debug)]
 struct Entry {
     conn: Connection,
-    tuple: FourTuple,
+    tuple: PackedTuple,
     /// The listener that created it, until it is accepted.
     listener: Option<ListenerHandle>,
     /// Counted in the half-open (SYN queue) totals.
@@ -413,7 +413,7 @@ impl Endpoint {
         conn.set_ts_offset(ts_offset);
         let h = self.insert(Entry {
             conn,
-            tuple,
+            tuple: tuple.into(),
             listener: None,
             half_open: false,
             owned: true,
@@ -451,7 +451,7 @@ impl Endpoint {
     }
 
     fn insert(&mut self, entry: Entry) -> ConnHandle {
-        let tuple = entry.tuple;
+        let tuple = entry.tuple.unpack();
         let (index, generation) = self.conns.insert(entry);
         let h = ConnHandle { index, generation };
         self.by_tuple.insert(tuple, h);
@@ -507,12 +507,12 @@ impl Endpoint {
 
     /// The local address and port.
     pub fn local_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
-        self.entry(h).ok().map(|e| e.tuple.local)
+        self.entry(h).ok().map(|e| e.tuple.unpack().local)
     }
 
     /// The peer's address and port.
     pub fn peer_addr(&self, h: ConnHandle) -> Option<SocketAddr> {
-        self.entry(h).ok().map(|e| e.tuple.remote)
+        self.entry(h).ok().map(|e| e.tuple.unpack().remote)
     }
 
     /// Queues data to send.
@@ -700,7 +700,8 @@ impl Endpoint {
         let Some(e) = self.conns.get_mut(h.index, h.generation) else {
             return;
         };
-        self.by_tuple.remove(&e.tuple);
+        let tuple = e.tuple.unpack();
+        self.by_tuple.remove(&tuple);
         self.stats.connections_freed += 1;
         if e.half_open {
             self.half_open -= 1;
@@ -720,15 +721,13 @@ impl Endpoint {
                 // What `push_reply` does with a `Segment`: never capped
                 // (bounded by the connection limit), so queued directly
                 // while the entry is borrowed.
-                self.replies.push_back(output::Reply::Segment {
-                    tuple: e.tuple,
-                    seg,
-                });
+                self.replies
+                    .push_back(output::Reply::Segment { tuple, seg });
             }
         }
         if let Some(info) = e.conn.time_wait_info() {
             if self.time_wait.len() < self.config.max_time_wait {
-                self.time_wait.insert(e.tuple, TimeWait::new(&info));
+                self.time_wait.insert(tuple, TimeWait::new(&info));
             }
         }
         if e.owned && !e.released {

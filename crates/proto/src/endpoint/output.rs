@@ -93,9 +93,12 @@ impl Endpoint {
                 self.sync(h, false);
                 continue;
             };
-            let n = write_segment(&e.tuple, buf, self.config.hop_limit, |out, src, dst| {
-                e.conn.emit(seg, out, src, dst)
-            });
+            let n = write_segment(
+                &e.tuple.unpack(),
+                buf,
+                self.config.hop_limit,
+                |out, src, dst| e.conn.emit(seg, out, src, dst),
+            );
             // Back of the queue: it may have more, after the others.
             self.sync(h, true);
             if let Some(n) = n {

@@ -7,8 +7,9 @@
 //! demultiplexing. IPv4 tuples are stored as a [`V4Tuple`]; anything else
 //! keeps the full tuple in a second map.
 
+use alloc::boxed::Box;
 use core::hash::{Hash, Hasher};
-use core::net::SocketAddr;
+use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::demux::{FourTuple, KeyedHasher, Map};
 
@@ -32,6 +33,51 @@ impl V4Tuple {
                 remote_port: r.port(),
             }),
             _ => None,
+        }
+    }
+}
+
+impl V4Tuple {
+    /// The tuple it packs.
+    pub fn unpack(self) -> FourTuple {
+        FourTuple {
+            local: SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(self.local_ip),
+                self.local_port,
+            )),
+            remote: SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(self.remote_ip),
+                self.remote_port,
+            )),
+        }
+    }
+}
+
+/// A connection's own 4-tuple, as its slab entry keeps it: 12 bytes
+/// inline for IPv4 (16 with the tag) instead of the 64 of a
+/// [`FourTuple`]; anything else in a box. With a million connections on
+/// each of two endpoints that is 96 MB less.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PackedTuple {
+    V4(V4Tuple),
+    Other(Box<FourTuple>),
+}
+
+impl PackedTuple {
+    /// The tuple.
+    pub fn unpack(&self) -> FourTuple {
+        match self {
+            PackedTuple::V4(t) => t.unpack(),
+            PackedTuple::Other(t) => **t,
+        }
+    }
+}
+
+impl From<FourTuple> for PackedTuple {
+    fn from(t: FourTuple) -> PackedTuple {
+        match V4Tuple::of(&t) {
+            Some(v4) => PackedTuple::V4(v4),
+            None => PackedTuple::Other(Box::new(t)),
         }
     }
 }
@@ -151,5 +197,20 @@ mod tests {
     #[test]
     fn an_ipv4_key_is_twelve_bytes() {
         assert_eq!(core::mem::size_of::<V4Tuple>(), 12);
+    }
+
+    #[test]
+    fn packed_tuples_unpack_to_what_they_packed() {
+        use core::net::SocketAddrV6;
+        let v4 = tuple([10, 0, 0, 1].into(), [192, 0, 2, 7].into());
+        assert!(matches!(PackedTuple::from(v4), PackedTuple::V4(_)));
+        assert_eq!(PackedTuple::from(v4).unpack(), v4);
+        // IPv6 keeps everything, flow label and scope included.
+        let v6 = FourTuple {
+            local: SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 80, 7, 2)),
+            remote: SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 4242, 0, 2)),
+        };
+        assert_eq!(PackedTuple::from(v6).unpack(), v6);
+        assert_eq!(core::mem::size_of::<PackedTuple>(), 16);
     }
 }
