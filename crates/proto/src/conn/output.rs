@@ -4,6 +4,8 @@
 
 use core::net::IpAddr;
 
+use wire::checksum;
+use wire::ip::IpProtocol;
 use wire::tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 use wire::{Instant, SeqNum};
 
@@ -102,9 +104,19 @@ impl Connection {
         let len = header_len + a.len() + b.len();
         let out = buf.get_mut(..len).ok_or(wire::Error::NoSpace)?;
         repr.emit_header(out)?;
-        out[header_len..header_len + a.len()].copy_from_slice(a);
-        out[header_len + a.len()..].copy_from_slice(b);
-        TcpPacket::new_unchecked(out).fill_checksum(src, dst)?;
+        // The data is summed as it is copied in (one pass over it when the
+        // platform installed a summing copy), after the pseudo-header and
+        // the header (whose checksum field `emit_header` zeroed).
+        let mut sum = u32::try_from(len)
+            .ok()
+            .and_then(|n| checksum::pseudo_header(src, dst, IpProtocol::TCP.0, n))
+            .ok_or(wire::Error::Malformed)?;
+        let (header, data) = out.split_at_mut(header_len);
+        sum.add_bytes(header);
+        let (into_a, into_b) = data.split_at_mut(a.len());
+        sum.add_copy(a, into_a);
+        sum.add_copy(b, into_b);
+        TcpPacket::new_unchecked(header).set_checksum(sum.finish());
         Ok(len)
     }
 
