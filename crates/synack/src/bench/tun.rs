@@ -172,7 +172,16 @@ pub fn synack_kernel(total: u64) -> io::Result<(f64, f64)> {
             kernel_addr: (IpAddr::V4(KERNEL), 24),
             mtu: 1500,
         })?;
-        Stack::new(tun, EndpointConfig::default(), &[IpAddr::V4(SYNACK)])
+        // 1 MiB socket buffers, as the smoltcp side of this row has.
+        let config = EndpointConfig {
+            conn: proto::conn::Config {
+                send_buffer: 1 << 20,
+                recv_buffer: 1 << 20,
+                ..proto::conn::Config::default()
+            },
+            ..EndpointConfig::default()
+        };
+        Stack::new(tun, config, &[IpAddr::V4(SYNACK)])
     })?;
     let server = kernel_server(&name, 5001, total)?;
     let target = SocketAddr::new(IpAddr::V4(KERNEL), 5001);
