@@ -32,7 +32,7 @@
 
 use core::time::Duration;
 
-use super::{cwnd_in_use, initial_window, Controller};
+use super::{cwnd_in_use, initial_window, slow_start, Controller};
 use wire::Instant;
 
 /// β_cubic = 0.7 (RFC 9438 §4.6), as a fraction.
@@ -471,14 +471,7 @@ impl Controller for Cubic {
                     return;
                 }
             };
-            let increase = acked.min(self.mss.saturating_mul(2)) / divisor;
-            let room = self.ssthresh - self.cwnd;
-            if increase < room {
-                self.cwnd += increase;
-                return;
-            }
-            self.cwnd = self.ssthresh;
-            acked -= room;
+            acked = slow_start(&mut self.cwnd, self.ssthresh, self.mss, acked, divisor);
             if acked == 0 {
                 return;
             }

@@ -46,6 +46,23 @@ pub fn cwnd_in_use(cwnd: u32, acked_bytes: u32, bytes_in_flight: u32) -> bool {
         >= cwnd
 }
 
+/// One ACK's slow start (RFC 5681 §3.1 eq. 2 with RFC 3465 §2.2 byte
+/// counting, L = 2): `cwnd` grows by the bytes acknowledged, at most
+/// 2 SMSS, divided by `divisor` (1, or HyStart++'s CSS divisor, RFC 9406),
+/// and never past `ssthresh` (which must be above `cwnd`). Returns the
+/// acknowledged bytes left over once `cwnd` reached `ssthresh`, for
+/// congestion avoidance; 0 while slow start goes on.
+pub fn slow_start(cwnd: &mut u32, ssthresh: u32, mss: u32, acked: u32, divisor: u32) -> u32 {
+    let increase = acked.min(mss.saturating_mul(2)) / divisor.max(1);
+    let room = ssthresh - *cwnd;
+    if increase < room {
+        *cwnd += increase;
+        return 0;
+    }
+    *cwnd = ssthresh;
+    acked - room
+}
+
 /// A congestion control algorithm. See the [module docs](self).
 ///
 /// `bytes_in_flight` arguments are the connection's estimate of the data

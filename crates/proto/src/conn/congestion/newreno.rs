@@ -7,7 +7,7 @@
 //! [`Controller::set_cwnd`] during it and [`Controller::on_recovery_exit`]
 //! when the recovery point is acknowledged.
 
-use super::{cwnd_in_use, initial_window, Controller};
+use super::{cwnd_in_use, initial_window, slow_start, Controller};
 use core::time::Duration;
 use wire::Instant;
 
@@ -117,14 +117,10 @@ impl Controller for NewReno {
         }
         let mut acked = acked_bytes;
         if self.cwnd < self.ssthresh {
-            let increase = acked.min(self.mss.saturating_mul(2));
-            let room = self.ssthresh - self.cwnd;
-            if increase < room {
-                self.cwnd += increase;
+            acked = slow_start(&mut self.cwnd, self.ssthresh, self.mss, acked, 1);
+            if self.cwnd < self.ssthresh {
                 return;
             }
-            self.cwnd = self.ssthresh;
-            acked -= room;
         }
         self.ca_acked = self.ca_acked.saturating_add(acked);
         let window = self.cwnd.max(1);
