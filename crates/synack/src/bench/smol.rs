@@ -137,15 +137,7 @@ fn open(
     buffer: usize,
     start: StdInstant,
 ) -> Option<(SocketHandle, SocketHandle)> {
-    let mut server = socket(buffer);
-    server.listen(80).ok()?;
-    let sh = b.sockets.add(server);
-    let ch = a.sockets.add(socket(buffer));
-    let cx = a.iface.context();
-    a.sockets
-        .get_mut::<tcp::Socket>(ch)
-        .connect(cx, (IpAddress::Ipv4(B), 80), port)
-        .ok()?;
+    let (ch, sh) = begin_open(a, b, port, 80, buffer)?;
     for _ in 0..100 {
         poll(a, b, now(start));
         if a.sockets.get::<tcp::Socket>(ch).state() == tcp::State::Established {
@@ -153,6 +145,27 @@ fn open(
         }
     }
     None
+}
+
+/// A listening socket on `server_port` and a client socket connecting to
+/// it from `client_port`, the SYN not yet sent; (client, server) handles.
+fn begin_open(
+    a: &mut Side,
+    b: &mut Side,
+    client_port: u16,
+    server_port: u16,
+    buffer: usize,
+) -> Option<(SocketHandle, SocketHandle)> {
+    let mut server = socket(buffer);
+    server.listen(server_port).ok()?;
+    let sh = b.sockets.add(server);
+    let ch = a.sockets.add(socket(buffer));
+    let cx = a.iface.context();
+    a.sockets
+        .get_mut::<tcp::Socket>(ch)
+        .connect(cx, (IpAddress::Ipv4(B), server_port), client_port)
+        .ok()?;
+    Some((ch, sh))
 }
 
 /// Opens `n` idle connections (small buffers: they carry nothing), in
@@ -167,20 +180,8 @@ fn open_idle(a: &mut Side, b: &mut Side, n: usize, start: StdInstant) -> Option<
         let batch = BATCH.min(n - opened);
         let mut clients = Vec::with_capacity(batch);
         for i in opened..opened + batch {
-            let server_port = 81 + (i / 60_000) as u16;
-            let mut server = socket(4096);
-            server.listen(server_port).ok()?;
-            b.sockets.add(server);
-            let ch = a.sockets.add(socket(4096));
-            let cx = a.iface.context();
-            a.sockets
-                .get_mut::<tcp::Socket>(ch)
-                .connect(
-                    cx,
-                    (IpAddress::Ipv4(B), server_port),
-                    1024 + (i % 60_000) as u16,
-                )
-                .ok()?;
+            let (client_port, server_port) = (1024 + (i % 60_000) as u16, 81 + (i / 60_000) as u16);
+            let (ch, _) = begin_open(a, b, client_port, server_port, 4096)?;
             clients.push(ch);
         }
         let established = |a: &Side| {
@@ -220,7 +221,7 @@ pub fn bulk(mtu: u16, total: u64, idle: usize) -> Option<f64> {
     while received < total {
         // The clock is a system call: read it now and then.
         rounds += 1;
-        if rounds % 64 == 0 && clock.secs() > BULK_CPU_BUDGET {
+        if rounds.is_multiple_of(64) && clock.secs() > BULK_CPU_BUDGET {
             break;
         }
         {
