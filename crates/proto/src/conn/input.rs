@@ -643,19 +643,42 @@ impl Connection {
         }
         self.rcv.fin_done = true;
         self.rcv.nxt += 1;
-        self.pending.ack = Some(SendReason::Ack);
         self.readable_signalled = false;
         self.signal_readable();
         match self.state {
             State::SynReceived | State::Established => {
+                self.defer_fin_ack(now);
                 self.set_state(State::CloseWait, Cause::FinReceived);
             }
             State::FinWait1 if self.snd.fin_acked() => {
+                self.pending.ack = Some(SendReason::Ack);
                 self.enter_time_wait(now, Cause::FinAckReceived);
             }
-            State::FinWait1 => self.set_state(State::Closing, Cause::FinReceived),
-            State::FinWait2 => self.enter_time_wait(now, Cause::FinReceived),
-            _ => {}
+            State::FinWait1 => {
+                self.pending.ack = Some(SendReason::Ack);
+                self.set_state(State::Closing, Cause::FinReceived);
+            }
+            State::FinWait2 => {
+                self.pending.ack = Some(SendReason::Ack);
+                self.enter_time_wait(now, Cause::FinReceived);
+            }
+            _ => self.pending.ack = Some(SendReason::Ack),
+        }
+    }
+
+    /// The ACK of a FIN that ends an open connection waits like a delayed
+    /// ACK (RFC 1122 §4.2.3.2), as Linux's does (it enters "pingpong" mode
+    /// on that FIN): an application that closes in the meantime sends its
+    /// FIN with the ACK on it, and the close takes three segments instead
+    /// of four. A FIN that completes our own close (FIN-WAIT) is
+    /// acknowledged at once: nothing of ours could ride with it.
+    fn defer_fin_ack(&mut self, now: Instant) {
+        match self.config.delayed_ack {
+            Some(delay) if self.timers.delayed_ack.is_none() => {
+                self.timers.delayed_ack = Some(now + delay);
+            }
+            Some(_) => {}
+            None => self.pending.ack = Some(SendReason::Ack),
         }
     }
 }

@@ -242,12 +242,61 @@ fn without_a_delay_every_segment_is_acknowledged() {
 }
 
 #[test]
-fn a_fin_is_acknowledged_at_once() {
+fn a_fin_ending_an_open_connection_is_acknowledged_after_the_delay() {
+    // As Linux does (pingpong mode on that FIN): the ACK waits like a
+    // delayed ACK, so that an application closing in the meantime can
+    // send its FIN with it.
     let mut c = open(delack());
     c.input(seg(Y + 1).ack(X + 1).data(&[1; 100]).fin());
-    let a = c.out1();
-    assert_eq!(a.ack, Y + 102);
     assert_eq!(c.state(), State::CloseWait);
+    c.none();
+    c.advance(ms(39));
+    c.none();
+    c.advance(ms(1));
+    let a = c.out1();
+    assert_eq!((a.ack, a.flags), (Y + 102, TcpFlags::ACK));
+    assert_eq!(a.reason, SendReason::Ack);
+}
+
+#[test]
+fn a_close_within_the_delay_sends_one_fin_carrying_the_ack() {
+    // The three-segment close: FIN, FIN+ACK, ACK.
+    let mut c = open(delack());
+    c.input(seg(Y + 1).ack(X + 1).fin());
+    c.advance(ms(5));
+    c.conn.close(c.now);
+    let f = c.out1();
+    assert_eq!(f.flags, TcpFlags::FIN | TcpFlags::ACK);
+    assert_eq!((f.seq, f.ack), (X + 1, Y + 2));
+    assert_eq!(c.state(), State::LastAck);
+    // Nothing else is owed: the delayed ACK went with the FIN.
+    c.advance(ms(100));
+    let later = c.out();
+    assert!(
+        later.iter().all(|s| s.is(TcpFlags::FIN | TcpFlags::ACK)),
+        "only FIN retransmissions: {later:?}"
+    );
+}
+
+#[test]
+fn without_delayed_acks_a_fin_is_acknowledged_at_once() {
+    let mut c = open(plain());
+    c.input(seg(Y + 1).ack(X + 1).data(&[1; 100]).fin());
+    assert_eq!(c.out1().ack, Y + 102);
+    assert_eq!(c.state(), State::CloseWait);
+}
+
+#[test]
+fn a_fin_answering_our_own_fin_is_acknowledged_at_once() {
+    // FIN-WAIT-2 -> TIME-WAIT: nothing of ours could ride with the ACK.
+    let mut c = open(delack());
+    c.conn.close(c.now);
+    assert!(c.out1().is(TcpFlags::FIN | TcpFlags::ACK));
+    c.input(seg(Y + 1).ack(X + 2));
+    assert_eq!(c.state(), State::FinWait2);
+    c.input(seg(Y + 1).ack(X + 2).fin());
+    assert_eq!(c.out1().ack, Y + 2);
+    assert_eq!(c.state(), State::TimeWait);
 }
 
 #[test]

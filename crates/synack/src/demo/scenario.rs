@@ -141,6 +141,10 @@ pub(crate) struct Setup {
     pub absolute: bool,
 }
 
+/// How long the server's application takes to close after the end of the
+/// stream: past the 40 ms delayed ACK of the client's FIN.
+const SERVER_CLOSE_DELAY: Duration = Duration::from_millis(60);
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -158,9 +162,11 @@ pub(crate) fn setup(s: Scenario, bytes: u64) -> Setup {
     let mut server = Script::new();
     server.listen = Some((server_addr, 16));
     // The server's application closes a moment after reading the end of
-    // the stream, so that its ACK of the client's FIN and its own FIN are
-    // two segments: the four-way close.
-    server.close = Close::AfterEof(ms(5));
+    // the stream, later than the delayed ACK (40 ms) that acknowledges the
+    // client's FIN, so that the ACK and its own FIN are two segments: the
+    // four-way close. (An application closing within those 40 ms sends
+    // one FIN carrying the ACK, as Linux does: a three-segment close.)
+    server.close = Close::AfterEof(SERVER_CLOSE_DELAY);
     let draw = Draw {
         handshake: true,
         transfer: Detail::Full,
@@ -215,7 +221,7 @@ pub(crate) fn setup(s: Scenario, bytes: u64) -> Setup {
             out.client.send = 100;
             out.server.send = 3000;
             out.server.send_after_eof = true;
-            out.server.close = Close::AfterEof(ms(5));
+            out.server.close = Close::AfterEof(SERVER_CLOSE_DELAY);
             out.draw.handshake = false;
         }
         Scenario::SimultaneousOpen => {
@@ -226,7 +232,7 @@ pub(crate) fn setup(s: Scenario, bytes: u64) -> Setup {
             out.client.close = Close::AfterSent(ms(50));
             out.server.listen = None;
             out.server.connect = Some((Instant::ZERO, a, Some(b)));
-            out.server.close = Close::AfterEof(ms(5));
+            out.server.close = Close::AfterEof(SERVER_CLOSE_DELAY);
             out.names = ["A", "B"];
             out.draw.transfer = Detail::Hidden;
         }
