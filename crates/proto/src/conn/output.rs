@@ -140,6 +140,35 @@ impl Connection {
         seg
     }
 
+    /// Whether a poll now could produce another segment. It is false only
+    /// when nothing is owed: no flag pending, no retransmission queued, no
+    /// unsent data or FIN, no SYN to send. A true answer may still poll
+    /// nothing (a closed window, Nagle, pacing). The endpoint asks it
+    /// after a segment went out, to skip the poll that would find nothing:
+    /// whatever later gives the connection something to send (the
+    /// application, a segment, a timer) puts it back in the endpoint's
+    /// queue itself.
+    pub fn may_send_more(&self) -> bool {
+        let p = &self.pending;
+        if p.ack.is_some() || p.rst.is_some() || p.probe || p.keepalive {
+            return true;
+        }
+        if self.recovery.retransmit_now.is_some()
+            || self
+                .loss
+                .as_deref()
+                .is_some_and(|l| l.tlp.due || l.sent.counts().pending > 0)
+        {
+            return true;
+        }
+        let snd = &self.snd;
+        match self.state {
+            State::Closed | State::Listen | State::TimeWait => false,
+            State::SynSent | State::SynReceived => snd.nxt == snd.iss,
+            _ => snd.data_end() > snd.nxt || snd.fin_seq().is_some_and(|f| snd.nxt <= f),
+        }
+    }
+
     /// Buffers that emptied give their memory back a second later, so
     /// that an idle connection is small without a busy one freeing and
     /// growing its buffers on every read.

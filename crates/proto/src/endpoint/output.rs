@@ -99,8 +99,10 @@ impl Endpoint {
                 self.config.hop_limit,
                 |out, src, dst| e.conn.emit(seg, out, src, dst),
             );
-            // Back of the queue: it may have more, after the others.
-            self.sync(h, true);
+            // Back of the queue if it may have more, after the others;
+            // otherwise out of it, and no poll to find that out.
+            let more = e.conn.may_send_more();
+            self.sync(h, more);
             if let Some(n) = n {
                 self.stats.packets_out += 1;
                 return Some(n);

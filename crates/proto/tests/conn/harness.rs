@@ -233,7 +233,7 @@ impl Tcb {
     /// Everything the connection wants to send now.
     pub fn out(&mut self) -> Vec<Sent> {
         let mut v = Vec::new();
-        while let Some(s) = self.conn.poll_transmit(self.now) {
+        while let Some(s) = poll_checked(&mut self.conn, self.now) {
             let (a, b) = self.conn.payload(&s);
             v.push(Sent {
                 seq: s.seq.0,
@@ -426,7 +426,7 @@ impl Pair {
                 } else {
                     (&mut self.b, ADDR_B, ADDR_A)
                 };
-                let Some(seg) = conn.poll_transmit(self.now) else {
+                let Some(seg) = poll_checked(conn, self.now) else {
                     break;
                 };
                 let n = conn.emit(&seg, &mut buf, &src, &dst).unwrap();
@@ -530,6 +530,20 @@ impl Pair {
 }
 
 /// Reads everything `conn` has into `out`; returns whether EOF was seen.
+/// `poll_transmit`, holding the connection to its word: when
+/// `may_send_more` says nothing is owed, the poll finds nothing (the
+/// endpoint skips that poll). Every script and simulation here checks it.
+pub fn poll_checked(conn: &mut Connection, now: Instant) -> Option<Segment> {
+    let more = conn.may_send_more();
+    let seg = conn.poll_transmit(now);
+    assert!(
+        more || seg.is_none(),
+        "may_send_more said no, the poll sent {seg:?} in {:?}",
+        conn.state()
+    );
+    seg
+}
+
 pub fn drain(conn: &mut Connection, out: &mut Vec<u8>) -> bool {
     let mut buf = [0u8; 16384];
     loop {
