@@ -169,6 +169,15 @@ impl Connection {
         }
     }
 
+    /// What an empty poll would do, without the poll: arm the idle
+    /// release of emptied buffers, and tell whether a poll could find a
+    /// segment ([`may_send_more`](Self::may_send_more)). The endpoint asks
+    /// it before queueing the connection for output.
+    pub(crate) fn wants_poll(&mut self, now: Instant) -> bool {
+        self.arm_idle_release(now);
+        self.may_send_more()
+    }
+
     /// Buffers that emptied give their memory back a second later, so
     /// that an idle connection is small without a busy one freeing and
     /// growing its buffers on every read.

@@ -676,6 +676,13 @@ impl Endpoint {
             self.free(h);
             return;
         }
+        // Queued for output only if a poll could find something: a poll
+        // that would find nothing is skipped (before the deadline below,
+        // since `wants_poll` may arm a timer).
+        if may_output && !e.in_ready && e.conn.wants_poll(self.now) {
+            e.in_ready = true;
+            self.ready.push_back(h);
+        }
         if let Some(at) = e.conn.poll_timeout() {
             // Only a deadline earlier than the scheduled entry needs a new
             // one (see `Entry::deadline`).
@@ -683,10 +690,6 @@ impl Endpoint {
                 e.deadline = Some(at);
                 self.timers.push(at, h);
             }
-        }
-        if may_output && !e.in_ready {
-            e.in_ready = true;
-            self.ready.push_back(h);
         }
     }
 
