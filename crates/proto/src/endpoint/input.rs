@@ -77,7 +77,7 @@ impl Endpoint {
             return;
         }
         let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
-        if let Some(&h) = self.by_tuple.get(&tuple) {
+        if let Some(h) = self.by_tuple.lookup(&tuple) {
             if let Some(e) = self.conns.get_mut(h.index, h.generation) {
                 e.conn.lend_event_storage(&mut self.event_spare);
                 e.conn.handle_segment(now, &seg);

@@ -100,9 +100,9 @@ impl Endpoint {
                 |out, src, dst| e.conn.emit(seg, out, src, dst),
             );
             // Back of the queue if it may have more, after the others;
-            // otherwise out of it, and no poll to find that out.
-            let more = e.conn.may_send_more();
-            self.sync(h, more);
+            // otherwise out of it (`sync` asks), and no poll to find that
+            // out.
+            self.sync(h, true);
             if let Some(n) = n {
                 self.stats.packets_out += 1;
                 return Some(n);

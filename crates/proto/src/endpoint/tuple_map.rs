@@ -97,6 +97,11 @@ impl Hash for V4Tuple {
 pub(crate) struct TupleMap<V> {
     v4: Map<V4Tuple, V>,
     other: Map<FourTuple, V>,
+    /// The last IPv4 key [`lookup`](Self::lookup) found, and its value:
+    /// segments come in runs of one flow (a window of data, its ACKs), and
+    /// a run after the first segment skips the hash. Any change to the
+    /// map forgets it.
+    last: Option<(V4Tuple, V)>,
 }
 
 impl<V> TupleMap<V> {
@@ -104,6 +109,26 @@ impl<V> TupleMap<V> {
         TupleMap {
             v4: Map::with_hasher(hasher),
             other: Map::with_hasher(hasher),
+            last: None,
+        }
+    }
+
+    /// The value for `t`, as `get`, remembering an IPv4 hit for the next
+    /// lookup.
+    pub fn lookup(&mut self, t: &FourTuple) -> Option<V>
+    where
+        V: Copy,
+    {
+        match V4Tuple::of(t) {
+            Some(k) => match self.last {
+                Some((last, v)) if last == k => Some(v),
+                _ => {
+                    let v = *self.v4.get(&k)?;
+                    self.last = Some((k, v));
+                    Some(v)
+                }
+            },
+            None => self.other.get(t).copied(),
         }
     }
 
@@ -119,6 +144,7 @@ impl<V> TupleMap<V> {
     }
 
     pub fn get_mut(&mut self, t: &FourTuple) -> Option<&mut V> {
+        self.last = None;
         match V4Tuple::of(t) {
             Some(k) => self.v4.get_mut(&k),
             None => self.other.get_mut(t),
@@ -130,6 +156,7 @@ impl<V> TupleMap<V> {
     }
 
     pub fn insert(&mut self, t: FourTuple, value: V) -> Option<V> {
+        self.last = None;
         match V4Tuple::of(&t) {
             Some(k) => self.v4.insert(k, value),
             None => self.other.insert(t, value),
@@ -137,6 +164,7 @@ impl<V> TupleMap<V> {
     }
 
     pub fn remove(&mut self, t: &FourTuple) -> Option<V> {
+        self.last = None;
         match V4Tuple::of(t) {
             Some(k) => self.v4.remove(&k),
             None => self.other.remove(t),
@@ -150,11 +178,13 @@ impl<V> TupleMap<V> {
 
     /// The IPv4 part, keyed by packed tuples.
     pub fn v4_mut(&mut self) -> &mut Map<V4Tuple, V> {
+        self.last = None;
         &mut self.v4
     }
 
     /// The rest, keyed by full tuples.
     pub fn other_mut(&mut self) -> &mut Map<FourTuple, V> {
+        self.last = None;
         &mut self.other
     }
 }
@@ -192,6 +222,28 @@ mod tests {
         assert_eq!(m.remove(&v4), Some(3));
         assert_eq!(m.remove(&v4), None);
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn lookup_remembers_a_hit_and_forgets_it_on_any_change() {
+        let mut m = TupleMap::with_hasher(KeyedHasher::new(1, 2));
+        let a = tuple([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        let b = tuple([10, 0, 0, 1].into(), [10, 0, 0, 3].into());
+        assert_eq!(m.lookup(&a), None);
+        m.insert(a, 1);
+        m.insert(b, 2);
+        assert_eq!(m.lookup(&a), Some(1));
+        assert_eq!(m.lookup(&a), Some(1), "from the remembered hit");
+        assert_eq!(m.lookup(&b), Some(2));
+        m.insert(b, 5);
+        assert_eq!(m.lookup(&b), Some(5), "an insert forgets");
+        *m.get_mut(&b).unwrap() = 6;
+        assert_eq!(m.lookup(&b), Some(6), "get_mut forgets");
+        m.remove(&b);
+        assert_eq!(m.lookup(&b), None, "a remove forgets");
+        assert_eq!(m.lookup(&a), Some(1));
+        m.v4_mut().clear();
+        assert_eq!(m.lookup(&a), None, "the raw map's use forgets");
     }
 
     #[test]
