@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use proto::endpoint::{ConnHandle, ListenerHandle};
+use proto::endpoint::ConnHandle;
 
 use super::core::{self, Attempt};
+use super::owned::{Conn, Listener};
 use crate::stack::{Inner, Stack};
 
 /// Runs `attempt` under the lock until it is done, sleeping on the stack's
@@ -54,58 +55,40 @@ fn block<T>(
 /// A listening socket, like `std::net::TcpListener`.
 #[derive(Debug)]
 pub struct TcpListener {
-    stack: Stack,
-    handle: ListenerHandle,
-    local: SocketAddr,
+    listener: Listener,
 }
 
 impl TcpListener {
     /// Listens on `addr` (an unspecified address listens on all of the
     /// stack's addresses).
     pub fn bind(stack: &Stack, addr: SocketAddr) -> io::Result<TcpListener> {
-        let handle = core::start_listen(stack, addr)?;
         Ok(TcpListener {
-            stack: stack.clone(),
-            handle,
-            local: addr,
+            listener: Listener::bind(stack, addr)?,
         })
     }
 
     /// Waits for the next connection.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (h, peer) = block(&self.stack, None, |inner| {
-            core::try_accept(&mut inner.ep, self.handle)
+        let Listener { stack, handle, .. } = &self.listener;
+        let (h, peer) = block(stack, None, |inner| {
+            core::try_accept(&mut inner.ep, *handle)
         })?;
-        Ok((TcpStream::from_handle(&self.stack, h), peer))
+        Ok((TcpStream::new(Conn::new(stack, h)), peer))
     }
 
     /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
+        self.listener.local_addr()
     }
 }
 
-impl Drop for TcpListener {
-    fn drop(&mut self) {
-        let h = self.handle;
-        self.stack.with_endpoint(|ep| ep.unlisten(h));
-    }
-}
-
-/// The handle and the stack, closed when the last user drops it.
+/// What the clones of one stream share: the connection, closed when the
+/// last clone drops it, and whether reading was shut down.
 #[derive(Debug)]
-struct Conn {
-    stack: Stack,
-    handle: ConnHandle,
+struct Shared {
+    conn: Conn,
     /// `shutdown(Shutdown::Read)` was called: reads return 0.
     read_shut: AtomicBool,
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        let (h, now) = (self.handle, self.stack.now());
-        self.stack.with_endpoint(|ep| ep.close(h, now));
-    }
 }
 
 /// A connected socket, like `std::net::TcpStream`. Clones share the
@@ -113,17 +96,16 @@ impl Drop for Conn {
 /// last one is dropped.
 #[derive(Clone, Debug)]
 pub struct TcpStream {
-    conn: Arc<Conn>,
+    shared: Arc<Shared>,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
 }
 
 impl TcpStream {
-    fn from_handle(stack: &Stack, handle: ConnHandle) -> TcpStream {
+    fn new(conn: Conn) -> TcpStream {
         TcpStream {
-            conn: Arc::new(Conn {
-                stack: stack.clone(),
-                handle,
+            shared: Arc::new(Shared {
+                conn,
                 read_shut: AtomicBool::new(false),
             }),
             read_timeout: None,
@@ -142,68 +124,58 @@ impl TcpStream {
         addr: SocketAddr,
         timeout: Option<Duration>,
     ) -> io::Result<TcpStream> {
-        let h = core::start_connect(stack, addr)?;
-        let stream = TcpStream::from_handle(stack, h);
+        let conn = Conn::connect(stack, addr)?;
+        let h = conn.handle;
+        let stream = TcpStream::new(conn);
         block(stack, timeout, |inner| core::try_connected(&inner.ep, h))?;
         Ok(stream)
     }
 
+    fn conn(&self) -> &Conn {
+        &self.shared.conn
+    }
+
     fn stack(&self) -> &Stack {
-        &self.conn.stack
+        &self.conn().stack
     }
 
     fn handle(&self) -> ConnHandle {
-        self.conn.handle
+        self.conn().handle
     }
 
     /// Shuts down the writing side (sends FIN after queued data), the
     /// reading side (later reads return 0), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        let (h, now) = (self.handle(), self.stack().now());
         if matches!(how, Shutdown::Read | Shutdown::Both) {
-            self.conn.read_shut.store(true, Ordering::SeqCst);
+            self.shared.read_shut.store(true, Ordering::SeqCst);
             // Readers blocked in other clones return 0 at once.
             let _guard = self.stack().shared.lock();
             self.stack().shared.cond.notify_all();
         }
         if matches!(how, Shutdown::Write | Shutdown::Both) {
-            self.stack()
-                .with_endpoint(|ep| ep.shutdown(h, now))
-                .map_err(crate::error::endpoint)?;
+            self.conn().shutdown_write()?;
         }
         Ok(())
     }
 
     /// Turns Nagle's algorithm off (`true`) or on.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        let h = self.handle();
-        self.stack()
-            .with_endpoint(|ep| ep.with_connection(h, |c| c.set_nodelay(nodelay)))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket is closed"))
+        self.conn().set_nodelay(nodelay)
     }
 
     /// Whether Nagle's algorithm is off.
     pub fn nodelay(&self) -> io::Result<bool> {
-        let h = self.handle();
-        self.stack()
-            .with_endpoint(|ep| ep.connection(h).map(|c| c.config().nodelay))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket is closed"))
+        self.conn().nodelay()
     }
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        let h = self.handle();
-        self.stack()
-            .with_endpoint(|ep| ep.peer_addr(h))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket is closed"))
+        self.conn().peer_addr()
     }
 
     /// Our address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        let h = self.handle();
-        self.stack()
-            .with_endpoint(|ep| ep.local_addr(h))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket is closed"))
+        self.conn().local_addr()
     }
 
     /// A read timeout (`None`: wait forever).
@@ -220,15 +192,14 @@ impl TcpStream {
 
     /// Resets the connection (RST) instead of closing it.
     pub fn abort(self) {
-        let h = self.handle();
-        self.stack().with_endpoint(|ep| ep.abort(h));
+        self.conn().abort();
     }
 }
 
 impl Read for TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let h = self.handle();
-        let shut = &self.conn.read_shut;
+        let shut = &self.shared.read_shut;
         block(self.stack(), self.read_timeout, |inner| {
             if shut.load(Ordering::SeqCst) {
                 return Attempt::Done(Ok(0));

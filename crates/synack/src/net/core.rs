@@ -8,7 +8,7 @@ use proto::conn::{self, State};
 use proto::endpoint::{ConnHandle, Endpoint, EndpointError, ListenerHandle};
 
 use crate::error;
-use crate::stack::{Inner, Stack};
+use crate::stack::Inner;
 
 /// The outcome of one attempt.
 pub(crate) enum Attempt<T> {
@@ -65,19 +65,4 @@ pub(crate) fn try_accept(
         }
         None => Attempt::Wait,
     }
-}
-
-/// Starts a connection.
-pub(crate) fn start_connect(stack: &Stack, addr: SocketAddr) -> io::Result<ConnHandle> {
-    let now = stack.now();
-    let r = stack.with_endpoint(|ep| ep.connect(now, addr, None));
-    r.map_err(error::endpoint)
-}
-
-/// Starts listening (backlog 1024, as Linux's somaxconn default is 4096
-/// and most servers ask for less).
-pub(crate) fn start_listen(stack: &Stack, addr: SocketAddr) -> io::Result<ListenerHandle> {
-    stack
-        .with_endpoint(|ep| ep.listen(addr, 1024))
-        .map_err(error::endpoint)
 }

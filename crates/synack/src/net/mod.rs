@@ -11,6 +11,7 @@
 
 pub mod blocking;
 mod core;
+mod owned;
 mod stream;
 
 pub use stream::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};

@@ -7,10 +7,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use proto::endpoint::{ConnHandle, ListenerHandle};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::core::{self, Attempt};
+use super::owned::{Conn, Listener};
 use crate::stack::{Inner, Key, Stack};
 
 /// Runs `attempt` under the lock; when it must wait, registers the task's
@@ -46,107 +46,58 @@ fn poll_attempt<T>(
 /// A listening socket.
 #[derive(Debug)]
 pub struct TcpListener {
-    stack: Stack,
-    handle: ListenerHandle,
-    local: SocketAddr,
+    listener: Listener,
 }
 
 impl TcpListener {
     /// Listens on `addr`.
     pub async fn bind(stack: &Stack, addr: SocketAddr) -> io::Result<TcpListener> {
-        let handle = core::start_listen(stack, addr)?;
         Ok(TcpListener {
-            stack: stack.clone(),
-            handle,
-            local: addr,
+            listener: Listener::bind(stack, addr)?,
         })
     }
 
     /// The next connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let l = self.handle;
+        let Listener { stack, handle, .. } = &self.listener;
+        let l = *handle;
         let (h, peer) = poll_fn(|cx| {
-            poll_attempt(&self.stack, Key::Listener(l), cx, |inner| {
+            poll_attempt(stack, Key::Listener(l), cx, |inner| {
                 core::try_accept(&mut inner.ep, l)
             })
         })
         .await?;
-        Ok((TcpStream::from_handle(&self.stack, h), peer))
+        Ok((TcpStream::new(Conn::new(stack, h)), peer))
     }
 
     /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
+        self.listener.local_addr()
     }
 }
 
-impl Drop for TcpListener {
-    fn drop(&mut self) {
-        let h = self.handle;
-        self.stack.with_endpoint(|ep| ep.unlisten(h));
-    }
-}
-
-/// The connection, closed when the last half is dropped.
-#[derive(Debug)]
-struct Conn {
-    stack: Stack,
-    handle: ConnHandle,
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        let (h, now) = (self.handle, self.stack.now());
-        self.stack.with_endpoint(|ep| ep.close(h, now));
-    }
-}
-
-impl Conn {
-    fn key(&self) -> Key {
-        Key::Conn(self.handle)
-    }
-
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let h = self.handle;
-        let dst = buf.initialize_unfilled();
-        match poll_attempt(&self.stack, self.key(), cx, |inner| {
-            core::try_read(&mut inner.ep, h, dst)
-        }) {
-            Poll::Ready(Ok(n)) => {
-                buf.advance(n);
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
+/// Reads into `buf` from `conn`, or registers the task to wait.
+fn poll_read(conn: &Conn, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    let h = conn.handle;
+    let dst = buf.initialize_unfilled();
+    match poll_attempt(&conn.stack, Key::Conn(h), cx, |inner| {
+        core::try_read(&mut inner.ep, h, dst)
+    }) {
+        Poll::Ready(Ok(n)) => {
+            buf.advance(n);
+            Poll::Ready(Ok(()))
         }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
     }
+}
 
-    fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        let h = self.handle;
-        poll_attempt(&self.stack, self.key(), cx, |inner| {
-            core::try_write(&mut inner.ep, h, data)
-        })
-    }
-
-    fn shutdown(&self) -> io::Result<()> {
-        let (h, now) = (self.handle, self.stack.now());
-        self.stack
-            .with_endpoint(|ep| ep.shutdown(h, now))
-            .map_err(crate::error::endpoint)
-    }
-
-    fn addr(&self, peer: bool) -> io::Result<SocketAddr> {
-        let h = self.handle;
-        self.stack
-            .with_endpoint(|ep| {
-                if peer {
-                    ep.peer_addr(h)
-                } else {
-                    ep.local_addr(h)
-                }
-            })
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket is closed"))
-    }
+/// Queues `data` on `conn`, or registers the task to wait for room.
+fn poll_write(conn: &Conn, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    let h = conn.handle;
+    poll_attempt(&conn.stack, Key::Conn(h), cx, |inner| {
+        core::try_write(&mut inner.ep, h, data)
+    })
 }
 
 /// A connected socket.
@@ -156,19 +107,17 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    fn from_handle(stack: &Stack, handle: ConnHandle) -> TcpStream {
+    fn new(conn: Conn) -> TcpStream {
         TcpStream {
-            conn: Arc::new(Conn {
-                stack: stack.clone(),
-                handle,
-            }),
+            conn: Arc::new(conn),
         }
     }
 
     /// Connects to `addr`.
     pub async fn connect(stack: &Stack, addr: SocketAddr) -> io::Result<TcpStream> {
-        let h = core::start_connect(stack, addr)?;
-        let stream = TcpStream::from_handle(stack, h);
+        let conn = Conn::connect(stack, addr)?;
+        let h = conn.handle;
+        let stream = TcpStream::new(conn);
         poll_fn(|cx| {
             poll_attempt(stack, Key::Conn(h), cx, |inner| {
                 core::try_connected(&inner.ep, h)
@@ -180,21 +129,17 @@ impl TcpStream {
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.conn.addr(true)
+        self.conn.peer_addr()
     }
 
     /// Our address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.conn.addr(false)
+        self.conn.local_addr()
     }
 
     /// Turns Nagle's algorithm off (`true`) or on.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        let h = self.conn.handle;
-        self.conn
-            .stack
-            .with_endpoint(|ep| ep.with_connection(h, |c| c.set_nodelay(nodelay)))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket is closed"))
+        self.conn.set_nodelay(nodelay)
     }
 
     /// Splits into a reading and a writing half that can move to different
@@ -206,33 +151,6 @@ impl TcpStream {
             },
             OwnedWriteHalf { conn: self.conn },
         )
-    }
-}
-
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.conn.poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.conn.poll_write(cx, data)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    /// Sends FIN after the queued data; reading goes on (half-close).
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.conn.shutdown())
     }
 }
 
@@ -248,28 +166,44 @@ pub struct OwnedWriteHalf {
     conn: Arc<Conn>,
 }
 
-impl AsyncRead for OwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.conn.poll_read(cx, buf)
-    }
+/// `AsyncRead` for the types whose `conn` is the connection: the stream
+/// and its reading half read alike.
+macro_rules! impl_async_read {
+    ($($ty:ty),+) => {$(
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read(&self.conn, cx, buf)
+            }
+        }
+    )+};
 }
 
-impl AsyncWrite for OwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.conn.poll_write(cx, data)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.conn.shutdown())
-    }
+/// `AsyncWrite` for the types whose `conn` is the connection: the stream
+/// and its writing half write alike.
+macro_rules! impl_async_write {
+    ($($ty:ty),+) => {$(
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                data: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                poll_write(&self.conn, cx, data)
+            }
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+            /// Sends FIN after the queued data; reading goes on (half-close).
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.conn.shutdown_write())
+            }
+        }
+    )+};
 }
+
+impl_async_read!(TcpStream, OwnedReadHalf);
+impl_async_write!(TcpStream, OwnedWriteHalf);

@@ -32,7 +32,8 @@
 
 use core::time::Duration;
 
-use super::{cwnd_in_use, initial_window, slow_start, Controller};
+use super::window::Window;
+use super::Controller;
 use wire::Instant;
 
 /// β_cubic = 0.7 (RFC 9438 §4.6), as a fraction.
@@ -183,9 +184,7 @@ impl HyStart {
 /// times in microseconds; kept small, as every connection holds one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cubic {
-    mss: u32,
-    cwnd: u32,
-    ssthresh: u32,
+    win: Window,
     /// W_max: the window before the last reduction (after fast
     /// convergence).
     w_max: u32,
@@ -218,11 +217,6 @@ pub struct Cubic {
     /// The first congestion avoidance stage after a timeout uses K = 0
     /// and W_max = cwnd_epoch (§4.8).
     after_rto: bool,
-    /// A reduction is in force and no new data was acknowledged outside
-    /// recovery since (one reduction per episode).
-    reducing: bool,
-    /// The window has been used: an MSS change keeps it.
-    started: bool,
 }
 
 /// The integer cube root: the largest `r` with `r³ ≤ n`.
@@ -249,11 +243,8 @@ impl Cubic {
     /// A CUBIC controller for sender MSS `mss`: cwnd is the initial window
     /// (RFC 6928), ssthresh "arbitrarily high" (RFC 5681 §3.1).
     pub fn new(mss: u32) -> Cubic {
-        let mss = mss.max(1);
         Cubic {
-            mss,
-            cwnd: initial_window(mss),
-            ssthresh: u32::MAX,
+            win: Window::new(mss),
             w_max: 0,
             cwnd_prior: 0,
             k_us: 0,
@@ -268,8 +259,6 @@ impl Cubic {
             has_epoch: false,
             saved_valid: false,
             after_rto: false,
-            reducing: false,
-            started: false,
         }
     }
 
@@ -314,29 +303,33 @@ impl Cubic {
     fn begin_reduction(&mut self) {
         // RFC 9406 §4.2: a loss in slow start or CSS ends HyStart++.
         self.hystart.phase = HyPhase::Done;
-        if !self.reducing {
-            self.saved = [self.cwnd, self.ssthresh, self.w_max, self.cwnd_prior];
+        if self.win.begin_reduction() {
+            self.saved = [
+                self.win.cwnd,
+                self.win.ssthresh,
+                self.w_max,
+                self.cwnd_prior,
+            ];
             self.saved_valid = true;
-            self.reducing = true;
         }
-        self.started = true;
     }
 
     /// RFC 9438 §4.6 and §4.7: W_max with fast convergence, cwnd_prior,
     /// and the new ssthresh from the flight.
     fn reduce(&mut self, bytes_in_flight: u32) {
-        let cwnd = u64::from(self.cwnd);
+        let cwnd = u64::from(self.win.cwnd);
         // §4.7: a flow that loses before regaining its old W_max releases
         // some bandwidth: W_max = cwnd · (1 + β) / 2.
-        self.w_max = if self.cwnd < self.w_max {
+        self.w_max = if self.win.cwnd < self.w_max {
             (cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN)) as u32
         } else {
-            self.cwnd
+            self.win.cwnd
         };
-        self.cwnd_prior = self.cwnd;
+        self.cwnd_prior = self.win.cwnd;
         // §4.6: ssthresh = flight_size · β_cubic, at least 2 segments.
         let flight = u64::from(bytes_in_flight);
-        self.ssthresh = ((flight * BETA_NUM / BETA_DEN) as u32).max(self.mss.saturating_mul(2));
+        self.win.ssthresh =
+            ((flight * BETA_NUM / BETA_DEN) as u32).max(self.win.mss.saturating_mul(2));
         self.has_epoch = false;
     }
 
@@ -344,19 +337,19 @@ impl Cubic {
     fn start_epoch(&mut self, now: Instant) {
         self.epoch = now;
         self.has_epoch = true;
-        self.cwnd_epoch = self.cwnd;
+        self.cwnd_epoch = self.win.cwnd;
         // §4.3: W_est starts at cwnd_epoch.
-        self.w_est = self.cwnd;
+        self.w_est = self.win.cwnd;
         self.est_acc = 0;
         self.cubic_acc = 0;
-        if self.after_rto || self.w_max <= self.cwnd {
+        if self.after_rto || self.w_max <= self.win.cwnd {
             // §4.8 (after a timeout), or a window already past the last
             // W_max (an undo, slow start without loss): the plateau is
             // here.
-            self.w_max = self.cwnd;
+            self.w_max = self.win.cwnd;
             self.k_us = 0;
         } else {
-            let k = Cubic::k_for(self.w_max, self.cwnd_epoch, self.mss);
+            let k = Cubic::k_for(self.w_max, self.cwnd_epoch, self.win.mss);
             self.k_us = u32::try_from(k).unwrap_or(u32::MAX);
         }
         self.after_rto = false;
@@ -367,8 +360,8 @@ impl Cubic {
         if !self.has_epoch {
             self.start_epoch(now);
         }
-        let mss = u64::from(self.mss);
-        let cwnd = u64::from(self.cwnd.max(1));
+        let mss = u64::from(self.win.mss);
+        let cwnd = u64::from(self.win.cwnd.max(1));
         let t_us = micros(now.saturating_since(self.epoch));
         let k_us = u64::from(self.k_us);
         // §4.3: W_est grows by α_cubic segments per window acknowledged;
@@ -389,10 +382,10 @@ impl Cubic {
                 .w_est
                 .saturating_add(grow.min(u64::from(u32::MAX)) as u32);
         }
-        let w_cubic_now = Cubic::w_cubic(self.w_max, k_us, self.mss, t_us);
+        let w_cubic_now = Cubic::w_cubic(self.w_max, k_us, self.win.mss, t_us);
         if w_cubic_now < self.w_est {
             // §4.3: the Reno-friendly region.
-            self.cwnd = self.cwnd.max(self.w_est);
+            self.win.cwnd = self.win.cwnd.max(self.w_est);
             return;
         }
         // §4.4, §4.5: towards W_cubic(t + RTT), at most 1.5 cwnd.
@@ -400,7 +393,7 @@ impl Cubic {
         let target = u64::from(Cubic::w_cubic(
             self.w_max,
             k_us,
-            self.mss,
+            self.win.mss,
             t_us.saturating_add(rtt_us),
         ))
         .clamp(cwnd, cwnd * 3 / 2);
@@ -411,7 +404,8 @@ impl Cubic {
         self.cubic_acc = (acc % cwnd) as u32;
         let grow = acc / cwnd;
         if grow > 0 {
-            self.cwnd = self
+            self.win.cwnd = self
+                .win
                 .cwnd
                 .saturating_add(grow.min(u64::from(u32::MAX)) as u32);
         }
@@ -424,18 +418,15 @@ impl Controller for Cubic {
     }
 
     fn cwnd(&self) -> u32 {
-        self.cwnd
+        self.win.cwnd
     }
 
     fn ssthresh(&self) -> u32 {
-        self.ssthresh
+        self.win.ssthresh
     }
 
     fn set_mss(&mut self, mss: u32) {
-        self.mss = mss.max(1);
-        if !self.started {
-            self.cwnd = initial_window(self.mss);
-        }
+        self.win.set_mss(mss);
     }
 
     /// Slow start as RFC 5681 (RFC 3465 byte counting, at most 2 SMSS per
@@ -450,28 +441,23 @@ impl Controller for Cubic {
         rtt: Option<Duration>,
         bytes_in_flight: u32,
     ) {
-        self.started = true;
-        self.reducing = false;
-        if acked_bytes == 0 {
-            return;
-        }
-        if !cwnd_in_use(self.cwnd, acked_bytes, bytes_in_flight) {
+        if !self.win.on_ack(acked_bytes, bytes_in_flight) {
             return;
         }
         let mut acked = acked_bytes;
-        if self.cwnd < self.ssthresh {
-            let divisor = match self.hystart.on_ack(acked, rtt, self.cwnd) {
+        if self.win.cwnd < self.win.ssthresh {
+            let divisor = match self.hystart.on_ack(acked, rtt, self.win.cwnd) {
                 Some(d) => d,
                 None => {
                     // RFC 9406 §4.2: CSS is over: congestion avoidance
                     // from this window (RFC 9438 §4.10: W_max = cwnd,
                     // K = 0, as no loss told where the limit is).
-                    self.ssthresh = self.cwnd;
+                    self.win.ssthresh = self.win.cwnd;
                     self.has_epoch = false;
                     return;
                 }
             };
-            acked = slow_start(&mut self.cwnd, self.ssthresh, self.mss, acked, divisor);
+            acked = self.win.slow_start(acked, divisor);
             if acked == 0 {
                 return;
             }
@@ -482,22 +468,18 @@ impl Controller for Cubic {
     fn on_congestion_event(&mut self, _now: Instant, bytes_in_flight: u32) -> u32 {
         self.begin_reduction();
         self.reduce(bytes_in_flight);
-        self.ssthresh
+        self.win.ssthresh
     }
 
     fn set_cwnd(&mut self, cwnd: u32) {
-        self.started = true;
-        self.cwnd = cwnd;
+        self.win.set_cwnd(cwnd);
     }
 
     /// As NewReno (RFC 6582 §3.2 step 3, option 1): cwnd = min(ssthresh,
     /// max(FlightSize, SMSS) + SMSS); a new congestion avoidance stage
     /// begins with the next ACK.
     fn on_recovery_exit(&mut self, _now: Instant, bytes_in_flight: u32) {
-        self.started = true;
-        self.reducing = false;
-        let settled = bytes_in_flight.max(self.mss).saturating_add(self.mss);
-        self.cwnd = self.ssthresh.min(settled);
+        self.win.exit_recovery(bytes_in_flight);
         self.has_epoch = false;
     }
 
@@ -506,13 +488,13 @@ impl Controller for Cubic {
     /// avoidance stage after it starts with K = 0. Repeated timeouts of
     /// one episode keep ssthresh.
     fn on_rto(&mut self, _now: Instant, bytes_in_flight: u32) {
-        if !self.reducing {
+        if !self.win.is_reducing() {
             self.begin_reduction();
             self.reduce(bytes_in_flight);
         }
         self.after_rto = true;
         self.has_epoch = false;
-        self.cwnd = self.mss;
+        self.win.cwnd = self.win.mss;
     }
 
     /// RFC 9438 §4.9: a spurious reduction is taken back — cwnd and
@@ -523,25 +505,18 @@ impl Controller for Cubic {
         if self.saved_valid {
             let [cwnd, ssthresh, w_max, cwnd_prior] = self.saved;
             self.saved_valid = false;
-            self.cwnd = self.cwnd.max(cwnd);
-            self.ssthresh = self.ssthresh.max(ssthresh);
+            self.win.undo(cwnd, ssthresh);
             self.w_max = w_max;
             self.cwnd_prior = cwnd_prior;
             self.has_epoch = false;
             self.after_rto = false;
-            self.reducing = false;
         }
     }
 
     /// RFC 5681 §4.1 as NewReno; the cubic epoch restarts with the next
     /// ACK (the idle time is not growth time).
     fn on_idle_restart(&mut self, _now: Instant) {
-        let iw = initial_window(self.mss);
-        if self.cwnd > iw {
-            let three_quarters = self.cwnd / 4 * 3 + self.cwnd % 4 * 3 / 4;
-            self.ssthresh = self.ssthresh.max(three_quarters);
-            self.cwnd = iw;
-        }
+        self.win.idle_restart();
         self.has_epoch = false;
     }
 

@@ -18,10 +18,15 @@
 //! Write `foo.rs` with a type that implements [`Controller`] and has
 //! `fn new(mss: u32) -> Self`, then add two lines here: `pub mod foo;` and
 //! one line in the `algorithms!` invocation below. That creates the
-//! [`Algorithm`] and [`Congestion`] variants and the dispatch.
+//! [`Algorithm`] and [`Congestion`] variants and the dispatch. A
+//! loss-based algorithm keeps SMSS, cwnd and ssthresh in a
+//! `window::Window`, which already has the rules every such controller
+//! shares (initial window, one reduction per episode, recovery exit,
+//! restart after idle, undo), and writes only what is its own.
 
 pub mod cubic;
 pub mod newreno;
+mod window;
 
 use core::fmt;
 use core::time::Duration;

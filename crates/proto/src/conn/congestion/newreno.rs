@@ -7,63 +7,48 @@
 //! [`Controller::set_cwnd`] during it and [`Controller::on_recovery_exit`]
 //! when the recovery point is acknowledged.
 
-use super::{cwnd_in_use, initial_window, slow_start, Controller};
+use super::window::Window;
+use super::Controller;
 use core::time::Duration;
 use wire::Instant;
 
 /// NewReno window state. See the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReno {
-    /// The sender MSS, SMSS (at least 1).
-    mss: u32,
-    cwnd: u32,
-    ssthresh: u32,
+    win: Window,
     /// Bytes acknowledged in congestion avoidance not yet turned into
     /// window growth (`bytes_acked` of RFC 3465 §2.1).
     ca_acked: u32,
     /// cwnd and ssthresh before the current reduction episode, for undo.
     prior: Option<(u32, u32)>,
-    /// A reduction (congestion event or RTO) is in force and no new data
-    /// has been acknowledged outside recovery since.
-    reducing: bool,
-    /// The window has been used (an ACK, loss or explicit cwnd seen): an
-    /// MSS change no longer resets cwnd to the initial window.
-    started: bool,
 }
 
 impl NewReno {
     /// A NewReno controller for sender MSS `mss`: cwnd is the initial
     /// window (RFC 6928), ssthresh "arbitrarily high" (RFC 5681 §3.1).
     pub fn new(mss: u32) -> NewReno {
-        let mss = mss.max(1);
         NewReno {
-            mss,
-            cwnd: initial_window(mss),
-            ssthresh: u32::MAX,
+            win: Window::new(mss),
             ca_acked: 0,
             prior: None,
-            reducing: false,
-            started: false,
         }
     }
 
     /// The sender MSS in use.
     pub fn mss(&self) -> u32 {
-        self.mss
+        self.win.mss
     }
 
     /// RFC 5681 §3.1, eq. 4: ssthresh = max(FlightSize / 2, 2 * SMSS).
     fn reduced_ssthresh(&self, flight: u32) -> u32 {
-        (flight / 2).max(self.mss.saturating_mul(2))
+        (flight / 2).max(self.win.mss.saturating_mul(2))
     }
 
     /// Remember the window before the first reduction of an episode.
     fn begin_reduction(&mut self) {
-        if !self.reducing {
-            self.prior = Some((self.cwnd, self.ssthresh));
-            self.reducing = true;
+        if self.win.begin_reduction() {
+            self.prior = Some((self.win.cwnd, self.win.ssthresh));
         }
-        self.started = true;
         self.ca_acked = 0;
     }
 }
@@ -74,19 +59,15 @@ impl Controller for NewReno {
     }
 
     fn cwnd(&self) -> u32 {
-        self.cwnd
+        self.win.cwnd
     }
 
     fn ssthresh(&self) -> u32 {
-        self.ssthresh
+        self.win.ssthresh
     }
 
     fn set_mss(&mut self, mss: u32) {
-        self.mss = mss.max(1);
-        if !self.started {
-            // RFC 6928 §2 (and RFC 5681 §3.1): IW from the SMSS in use.
-            self.cwnd = initial_window(self.mss);
-        }
+        self.win.set_mss(mss);
     }
 
     /// Slow start grows cwnd by the bytes acknowledged, at most 2 SMSS per
@@ -107,27 +88,25 @@ impl Controller for NewReno {
         _rtt: Option<Duration>,
         bytes_in_flight: u32,
     ) {
-        self.started = true;
-        self.reducing = false;
-        if acked_bytes == 0 {
-            return;
-        }
-        if !cwnd_in_use(self.cwnd, acked_bytes, bytes_in_flight) {
+        if !self.win.on_ack(acked_bytes, bytes_in_flight) {
             return;
         }
         let mut acked = acked_bytes;
-        if self.cwnd < self.ssthresh {
-            acked = slow_start(&mut self.cwnd, self.ssthresh, self.mss, acked, 1);
-            if self.cwnd < self.ssthresh {
+        if self.win.cwnd < self.win.ssthresh {
+            acked = self.win.slow_start(acked, 1);
+            if self.win.cwnd < self.win.ssthresh {
                 return;
             }
         }
         self.ca_acked = self.ca_acked.saturating_add(acked);
-        let window = self.cwnd.max(1);
+        let window = self.win.cwnd.max(1);
         if self.ca_acked >= window {
             let windows = self.ca_acked / window;
             self.ca_acked %= window;
-            self.cwnd = self.cwnd.saturating_add(windows.saturating_mul(self.mss));
+            self.win.cwnd = self
+                .win
+                .cwnd
+                .saturating_add(windows.saturating_mul(self.win.mss));
         }
     }
 
@@ -136,25 +115,19 @@ impl Controller for NewReno {
     /// (RFC 6582 §3.2 step 2: ssthresh + 3 SMSS).
     fn on_congestion_event(&mut self, _now: Instant, bytes_in_flight: u32) -> u32 {
         self.begin_reduction();
-        self.ssthresh = self.reduced_ssthresh(bytes_in_flight);
-        self.ssthresh
+        self.win.ssthresh = self.reduced_ssthresh(bytes_in_flight);
+        self.win.ssthresh
     }
 
     fn set_cwnd(&mut self, cwnd: u32) {
-        self.started = true;
-        self.cwnd = cwnd;
+        self.win.set_cwnd(cwnd);
     }
 
-    /// RFC 6582 §3.2 step 3, option (1): cwnd = min(ssthresh,
-    /// max(FlightSize, SMSS) + SMSS). This deflates the window without
-    /// allowing a burst when little data is in flight; option (2),
-    /// cwnd = ssthresh, can send a line-rate burst of up to ssthresh.
+    /// RFC 6582 §3.2 step 3, option (1) (see `Window::exit_recovery`);
+    /// congestion avoidance counts afresh.
     fn on_recovery_exit(&mut self, _now: Instant, bytes_in_flight: u32) {
-        self.started = true;
-        self.reducing = false;
         self.ca_acked = 0;
-        let settled = bytes_in_flight.max(self.mss).saturating_add(self.mss);
-        self.cwnd = self.ssthresh.min(settled);
+        self.win.exit_recovery(bytes_in_flight);
     }
 
     /// cwnd becomes the loss window, 1 SMSS (RFC 5681 §3.1). ssthresh is
@@ -165,37 +138,27 @@ impl Controller for NewReno {
     /// keep ssthresh. An episode ends when new data is acknowledged
     /// ([`on_ack`](Controller::on_ack)) or recovery exits.
     fn on_rto(&mut self, _now: Instant, bytes_in_flight: u32) {
-        if !self.reducing {
+        if !self.win.is_reducing() {
             self.begin_reduction();
-            self.ssthresh = self.reduced_ssthresh(bytes_in_flight);
+            self.win.ssthresh = self.reduced_ssthresh(bytes_in_flight);
         }
         self.ca_acked = 0;
-        self.cwnd = self.mss;
+        self.win.cwnd = self.win.mss;
     }
 
     /// Restores cwnd and ssthresh to at least their values before the
-    /// reduction episode (both take the larger of the current and the saved
-    /// value, as Linux's undo does, so growth since is not lost). A no-op if
-    /// there is no reduction to undo.
+    /// reduction episode (`Window::undo`). A no-op if there is no
+    /// reduction to undo.
     fn undo(&mut self) {
         if let Some((cwnd, ssthresh)) = self.prior.take() {
-            self.cwnd = self.cwnd.max(cwnd);
-            self.ssthresh = self.ssthresh.max(ssthresh);
-            self.reducing = false;
+            self.win.undo(cwnd, ssthresh);
             self.ca_acked = 0;
         }
     }
 
-    /// RFC 5681 §4.1: cwnd = min(cwnd, RW) with RW = min(IW, cwnd). Before
-    /// that, ssthresh = max(ssthresh, 3/4 cwnd) (RFC 2861 §3, as Linux
-    /// does), so slow start quickly returns to the window that worked.
+    /// RFC 5681 §4.1 with RFC 2861's ssthresh (`Window::idle_restart`).
     fn on_idle_restart(&mut self, _now: Instant) {
-        let iw = initial_window(self.mss);
-        if self.cwnd > iw {
-            let three_quarters = self.cwnd / 4 * 3 + self.cwnd % 4 * 3 / 4;
-            self.ssthresh = self.ssthresh.max(three_quarters);
-            self.cwnd = iw;
-        }
+        self.win.idle_restart();
         self.ca_acked = 0;
     }
 }
