@@ -152,6 +152,13 @@ impl Checksum {
         self.odd ^= other.odd;
     }
 
+    /// Whether an odd number of bytes has been added: the next byte goes
+    /// into the low half of a 16-bit word.
+    #[inline]
+    pub fn is_odd(self) -> bool {
+        self.odd
+    }
+
     /// The folded 16-bit ones' complement sum (not complemented).
     #[inline]
     pub fn fold(self) -> u16 {
