@@ -212,7 +212,9 @@ impl RingBuffer {
         let first = data.len().min(self.buf.len() - p);
         let (a, b) = data.split_at(first);
         sum.add_copy(a, &mut self.buf[p..p + first]);
-        sum.add_copy(b, &mut self.buf[..b.len()]);
+        if !b.is_empty() {
+            sum.add_copy(b, &mut self.buf[..b.len()]);
+        }
         Some(Staged {
             len: data.len(),
             at: p,

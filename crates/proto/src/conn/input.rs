@@ -95,9 +95,8 @@ impl Connection {
     }
 
     /// `handle_segment`, with the segment's data perhaps already staged in
-    /// the receive buffer (and verified) by the fused receive (`fused`).
-    /// Staged data that the fast path does not take is forgotten; the full
-    /// path then copies the segment's data as usual.
+    /// the receive buffer and verified by the fused receive (`fused`),
+    /// which stages data only for a segment header prediction takes.
     pub(super) fn segment_arrives(
         &mut self,
         now: Instant,

@@ -23,14 +23,17 @@ impl Connection {
     /// Takes `seg` by the fast path if it is the predicted one; returns
     /// whether it did (if not, nothing was changed). Its data may have been
     /// `staged` in the receive buffer already (`fused`): then it is
-    /// committed there instead of copied.
+    /// committed there instead of copied, and the prediction is not made
+    /// again — data is staged only for a predicted segment, and staging
+    /// changes nothing the prediction looks at.
     pub(super) fn predicted_input(
         &mut self,
         now: Instant,
         seg: &TcpRepr<'_>,
         staged: Option<Staged>,
     ) -> bool {
-        if !self.is_predicted(seg) {
+        debug_assert!(staged.is_none() || self.is_predicted(seg));
+        if staged.is_none() && !self.is_predicted(seg) {
             return false;
         }
         self.stats.fast_path_in += 1;
