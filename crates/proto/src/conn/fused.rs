@@ -34,6 +34,7 @@ impl Connection {
     /// by the caller). It is handled as by
     /// [`handle_segment`](Self::handle_segment) if, and only if, the
     /// checksum verifies.
+    #[inline]
     pub fn handle_unverified_segment(
         &mut self,
         now: Instant,

@@ -182,6 +182,7 @@ impl RecvState {
 
     /// `written` bytes were appended at RCV.NXT: they and any out-of-order
     /// data they join become readable.
+    #[inline]
     fn advance(&mut self, written: u32) -> Accepted {
         self.nxt += written;
         let had_holes = !self.ooo.is_empty();
