@@ -14,9 +14,18 @@
 //! without making them readable, and [`RingBuffer::commit`] later extends the
 //! contents over them once the hole before them is filled. Bytes placed this
 //! way survive growth, reads and `consume` of the contents in front of them.
+//!
+//! A receiver that must read data once to judge it (its checksum covers it)
+//! can copy it in that same pass: [`RingBuffer::stage_summed`] copies bytes
+//! just past the contents and sums them, invisible to readers, and
+//! [`RingBuffer::commit_staged`] makes them contents once they are judged
+//! good. Bytes staged and never committed are garbage past the end, as if
+//! never written.
 
 use alloc::vec::Vec;
 use core::fmt;
+
+use wire::checksum::Checksum;
 
 /// The smallest storage a ring allocates (unless its limit is smaller).
 /// Small: a request–response connection moves a few hundred bytes each
@@ -43,6 +52,31 @@ pub struct RingBuffer {
     extent: usize,
     /// The most bytes the contents may hold; `len <= limit`.
     limit: usize,
+}
+
+/// Bytes copied past the contents by [`RingBuffer::stage_summed`], not
+/// yet contents. [`RingBuffer::commit_staged`] makes them contents;
+/// dropping this forgets them.
+#[must_use = "staged bytes are not contents until committed"]
+#[derive(Debug)]
+pub struct Staged {
+    len: usize,
+    /// Where they went: the physical index of the first byte, and the
+    /// storage's size then (to tell that they are still past the end).
+    at: usize,
+    storage: usize,
+}
+
+impl Staged {
+    /// How many bytes were staged.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no bytes were staged.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 impl RingBuffer {
@@ -151,6 +185,57 @@ impl RingBuffer {
         }
         self.len += n;
         self.extent = self.extent.max(self.len);
+    }
+
+    /// Whether `n` bytes can be staged: they fit under the limit, in
+    /// storage already allocated, and no bytes placed by `write_at` lie
+    /// past the contents. (Staging never grows the storage, so that bytes
+    /// judged bad leave the ring exactly as it was; and it writes where
+    /// `write_at` bytes would sit, so it never runs when there are any.)
+    pub fn can_stage(&self, n: usize) -> bool {
+        n <= self.free() && self.len + n <= self.buf.len() && self.extent == self.len
+    }
+
+    /// Copies `data` into the storage just past the contents, adding it to
+    /// `sum` as it goes (one pass: [`Checksum::add_copy`], in two pieces
+    /// when the space wraps). The bytes are not contents, and nothing a
+    /// reader or a later write can observe changes, until
+    /// [`commit_staged`](RingBuffer::commit_staged).
+    ///
+    /// `None`, with nothing copied and `sum` unchanged, unless
+    /// [`can_stage`](RingBuffer::can_stage) allows `data.len()` bytes.
+    pub fn stage_summed(&mut self, data: &[u8], sum: &mut Checksum) -> Option<Staged> {
+        if !self.can_stage(data.len()) {
+            return None;
+        }
+        let p = self.phys(self.len);
+        let first = data.len().min(self.buf.len() - p);
+        let (a, b) = data.split_at(first);
+        sum.add_copy(a, &mut self.buf[p..p + first]);
+        if !b.is_empty() {
+            sum.add_copy(b, &mut self.buf[..b.len()]);
+        }
+        Some(Staged {
+            len: data.len(),
+            at: p,
+            storage: self.buf.len(),
+        })
+    }
+
+    /// Makes the bytes of `staged` contents; returns whether it did. They
+    /// must be the last bytes staged, with no other change to the ring
+    /// since. A change that moved the end of the contents or replaced the
+    /// storage is caught (nothing is committed: false); bytes overwritten
+    /// in place in between (`write_at` then `clear_pending`) are not.
+    pub fn commit_staged(&mut self, staged: Staged) -> bool {
+        let still_past_the_end = staged.storage == self.buf.len()
+            && self.phys(self.len) == staged.at
+            && self.can_stage(staged.len);
+        if still_past_the_end {
+            self.len += staged.len;
+            self.extent = self.len;
+        }
+        still_past_the_end
     }
 
     /// Dequeue up to `out.len()` bytes from the front into `out`; return
@@ -499,6 +584,100 @@ mod tests {
         assert_eq!(r.allocated(), 0);
     }
 
+    fn sum_of(data: &[u8]) -> u16 {
+        let mut c = Checksum::new();
+        c.add_bytes(data);
+        c.finish()
+    }
+
+    #[test]
+    fn staged_bytes_are_invisible_until_committed() {
+        let mut r = RingBuffer::new(4096);
+        r.write(&[0; 4096]);
+        r.consume(4096);
+        r.write(&pattern(0, 1000));
+        let data = pattern(1000, 301);
+        let mut sum = Checksum::new();
+        let staged = r.stage_summed(&data, &mut sum).unwrap();
+        assert_eq!(staged.len(), 301);
+        assert_eq!(sum.finish(), sum_of(&data));
+        assert_eq!(r.len(), 1000);
+        assert!(!r.has_pending());
+        assert_eq!(contents(&r), pattern(0, 1000));
+        assert!(r.commit_staged(staged));
+        assert_eq!(contents(&r), pattern(0, 1301));
+        // Staged and dropped: as if never written; the next write lands
+        // in the same place.
+        let mut sum = Checksum::new();
+        drop(r.stage_summed(&[0xee; 50], &mut sum).unwrap());
+        assert_eq!(contents(&r), pattern(0, 1301));
+        assert!(!r.has_pending());
+        assert_eq!(r.write(&pattern(1301, 20)), 20);
+        assert_eq!(contents(&r), pattern(0, 1321));
+    }
+
+    #[test]
+    fn staging_across_the_wrap_copies_and_sums_two_pieces() {
+        // Every split of the copy at the end of the storage, odd ones
+        // included, where the second piece's bytes sum into the other
+        // halves of the 16-bit words.
+        for split in [1, 2, 3, 255, 256, 257, 1000, 1447] {
+            let mut r = RingBuffer::new(4096);
+            r.write(&pattern(0, 4096 - split));
+            r.consume(4096 - split);
+            r.write(&pattern(7, 10));
+            let data = pattern(3, 1448);
+            let mut sum = Checksum::new();
+            sum.add_bytes(b"x");
+            let staged = r.stage_summed(&data, &mut sum).unwrap();
+            let mut whole = b"x".to_vec();
+            whole.extend_from_slice(&data);
+            assert_eq!(sum.finish(), sum_of(&whole), "split {split}");
+            assert!(r.commit_staged(staged));
+            assert_eq!(r.allocated(), 4096, "no growth");
+            let mut expected = pattern(7, 10);
+            expected.extend_from_slice(&data);
+            assert_eq!(contents(&r), expected, "split {split}");
+        }
+    }
+
+    #[test]
+    fn staging_needs_room_allocated_and_nothing_placed() {
+        let mut r = RingBuffer::new(1000);
+        let mut sum = Checksum::new();
+        assert!(!r.can_stage(1), "nothing allocated yet");
+        assert!(r.stage_summed(b"a", &mut sum).is_none());
+        assert_eq!(sum, Checksum::new(), "nothing summed");
+        r.write(b"abc");
+        assert_eq!(r.allocated(), MIN_ALLOC);
+        assert!(r.can_stage(MIN_ALLOC - 3));
+        assert!(!r.can_stage(MIN_ALLOC - 2), "staging never grows the ring");
+        r.write_at(5, b"zz");
+        assert!(!r.can_stage(1), "would overwrite out-of-order bytes");
+        r.clear_pending();
+        assert!(r.can_stage(1));
+        let mut small = RingBuffer::new(100);
+        small.write(&[1; 90]);
+        assert!(small.can_stage(10));
+        assert!(!small.can_stage(11), "beyond the limit");
+        assert!(small.stage_summed(&[0; 11], &mut sum).is_none());
+    }
+
+    #[test]
+    fn a_stale_staging_commits_nothing() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.write(b"abc");
+        let mut sum = Checksum::new();
+        let staged = r.stage_summed(b"defg", &mut sum).unwrap();
+        r.write(b"X");
+        assert!(!r.commit_staged(staged));
+        assert_eq!(contents(&r), b"abcX");
+        let staged = r.stage_summed(b"defg", &mut sum).unwrap();
+        r.write(&pattern(0, 5000)); // grows: new storage
+        assert!(!r.commit_staged(staged));
+        assert_eq!(r.len(), 5004);
+    }
+
     #[test]
     fn consume_is_clamped() {
         let mut r = RingBuffer::new(100);
@@ -553,6 +732,8 @@ mod tests {
         Release,
         ClearPending,
         Clear,
+        /// Stage these bytes, then commit them or not.
+        Stage(Vec<u8>, bool),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -568,6 +749,7 @@ mod tests {
             1 => Just(Op::Release),
             1 => Just(Op::ClearPending),
             1 => Just(Op::Clear),
+            3 => (data(), any::<bool>()).prop_map(|(d, c)| Op::Stage(d, c)),
         ]
     }
 
@@ -672,6 +854,25 @@ mod tests {
                         r.clear();
                         m.data.clear();
                         m.len = 0;
+                    }
+                    Op::Stage(d, commit) => {
+                        let fits = d.len() <= m.limit - m.len
+                            && m.len + d.len() <= r.allocated()
+                            && m.data.len() == m.len;
+                        prop_assert_eq!(r.can_stage(d.len()), fits);
+                        let mut sum = Checksum::new();
+                        match r.stage_summed(&d, &mut sum) {
+                            Some(staged) => {
+                                prop_assert!(fits);
+                                prop_assert_eq!(sum.finish(), sum_of(&d));
+                                if commit {
+                                    prop_assert!(r.commit_staged(staged));
+                                    m.place(m.len, &d);
+                                    m.len += d.len();
+                                }
+                            }
+                            None => prop_assert!(!fits),
+                        }
                     }
                 }
                 prop_assert_eq!(r.len(), m.len);

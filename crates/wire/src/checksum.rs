@@ -147,9 +147,20 @@ impl Checksum {
 
     /// Adds another sum, computed over bytes that follow these at an even
     /// offset.
+    #[inline]
     pub fn combine(&mut self, other: Checksum) {
-        self.sum += u64::from(other.fold());
+        // Unfolded: 2^64 is 1 modulo 0xffff, so the carry out of the add
+        // comes back in at the bottom (a fold per segment saved).
+        let (sum, carry) = self.sum.overflowing_add(other.sum);
+        self.sum = sum + u64::from(carry);
         self.odd ^= other.odd;
+    }
+
+    /// Whether an odd number of bytes has been added: the next byte goes
+    /// into the low half of a 16-bit word.
+    #[inline]
+    pub fn is_odd(self) -> bool {
+        self.odd
     }
 
     /// The folded 16-bit ones' complement sum (not complemented).
@@ -361,6 +372,29 @@ mod tests {
             static COPY: BlockSumCopy = BlockSumCopy(copy_and_sum);
             set_block_sum_copy(&COPY);
         }
+    }
+
+    #[test]
+    fn combine_equals_adding_the_bytes_in_one_sum() {
+        let data = bytes(3001, 11);
+        for split in [0, 2, 256, 1000, 3000] {
+            let (a, b) = data.split_at(split);
+            let mut first = Checksum::new();
+            first.add_bytes(a);
+            let mut second = Checksum::new();
+            second.add_bytes(b);
+            first.combine(second);
+            assert_eq!(first.finish(), checksum(&data), "split {split}");
+            assert_eq!(first.is_odd(), data.len() % 2 == 1);
+        }
+        // Sums near the top of the accumulator: the carry wraps around.
+        let mut a = Checksum {
+            sum: u64::MAX - 1,
+            odd: false,
+        };
+        a.combine(Checksum { sum: 5, odd: false });
+        // (2^64 - 2) + 5 = 2^64 + 3, which is 1 + 3 modulo 0xffff.
+        assert_eq!(a.fold(), fold64(4));
     }
 
     #[test]

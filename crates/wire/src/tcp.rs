@@ -786,6 +786,12 @@ impl<'a> TcpRepr<'a> {
         if verify_checksum && !packet.verify_checksum(src, dst) {
             return Err(Error::BadChecksum);
         }
+        TcpRepr::fields(packet)
+    }
+
+    /// The meaning of a checked segment, its checksum not looked at.
+    #[inline]
+    fn fields<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>) -> Result<TcpRepr<'a>> {
         let buf: &'a [u8] = packet.buffer.as_ref();
         let header_len = packet.header_len();
         Ok(TcpRepr {
@@ -922,6 +928,9 @@ impl fmt::Display for TcpRepr<'_> {
         write!(f, " length {}", self.payload.len())
     }
 }
+
+mod deferred;
+pub use deferred::PendingChecksum;
 
 #[cfg(test)]
 mod tests;

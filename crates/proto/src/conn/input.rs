@@ -8,10 +8,11 @@ use super::congestion::Controller;
 use super::event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
 use super::options::Negotiated;
 use super::recovery::AckKind;
-use super::recv::RecvState;
+use super::recv::{Accepted, RecvState};
 use super::send::SendState;
 use super::state::State;
 use super::Connection;
+use crate::ring::Staged;
 
 /// The RST that answers `seg` when no connection (or a connection in a
 /// state that refuses it) takes it (RFC 9293 §3.10.7.1): `None` for a RST,
@@ -90,6 +91,18 @@ impl Connection {
     /// A segment for this connection arrived (its checksum and ports were
     /// checked by the caller).
     pub fn handle_segment(&mut self, now: Instant, seg: &TcpRepr<'_>) {
+        self.segment_arrives(now, seg, None);
+    }
+
+    /// `handle_segment`, with the segment's data perhaps already staged in
+    /// the receive buffer and verified by the fused receive (`fused`),
+    /// which stages data only for a segment header prediction takes.
+    pub(super) fn segment_arrives(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr<'_>,
+        staged: Option<Staged>,
+    ) {
         self.stats.segs_in += 1;
         let mark = self.events.len();
         let verdict = match self.state {
@@ -97,7 +110,7 @@ impl Connection {
             State::Listen => self.listen_input(now, seg),
             State::SynSent => self.syn_sent_input(now, seg),
             _ => {
-                if self.predicted_input(now, seg) {
+                if self.predicted_input(now, seg, staged) {
                     Verdict::Accepted
                 } else {
                     self.synchronized_input(now, seg)
@@ -605,6 +618,22 @@ impl Connection {
     /// The seventh step for in-window data (already trimmed).
     pub(super) fn take_data(&mut self, now: Instant, seq: SeqNum, payload: &[u8]) {
         let accepted = self.rcv.accept(seq, payload);
+        self.data_taken(now, accepted, payload.len());
+    }
+
+    /// `take_data` for `seg`, whose in-order data is already staged in the
+    /// receive buffer. (Should the staging have gone stale, the data is
+    /// copied after all: it is verified.)
+    pub(super) fn take_staged_data(&mut self, now: Instant, seg: &TcpRepr<'_>, staged: Staged) {
+        match self.rcv.accept_staged(staged) {
+            Some(accepted) => self.data_taken(now, accepted, seg.payload.len()),
+            None => self.take_data(now, seg.seq, seg.payload),
+        }
+    }
+
+    /// What follows accepting `len` bytes of a segment's data: readable
+    /// events and the ACK (now or delayed).
+    fn data_taken(&mut self, now: Instant, accepted: Accepted, len: usize) {
         if accepted.in_order > 0 {
             self.stats.bytes_in += u64::from(accepted.in_order);
             self.signal_readable();
@@ -620,7 +649,7 @@ impl Connection {
         // the option bytes, but smaller when the peer's segments are (a
         // small-MTU path); the estimate starts from 536 bytes, so that a
         // stream of tiny segments is not acknowledged in pairs.
-        self.rcv.largest_seg = self.rcv.largest_seg.max(payload.len() as u32);
+        self.rcv.largest_seg = self.rcv.largest_seg.max(len as u32);
         let options = self.opts.per_segment_option_len();
         let full = self
             .rcv_mss()

@@ -6,7 +6,9 @@
 //!   [`recv`](Connection::recv), [`shutdown`](Connection::shutdown) and
 //!   [`close`](Connection::close) (CLOSE), [`abort`](Connection::abort),
 //!   [`status`](Connection::status);
-//! - [`handle_segment`](Connection::handle_segment): a segment arrived;
+//! - [`handle_segment`](Connection::handle_segment): a segment arrived
+//!   (or [`handle_unverified_segment`](Connection::handle_unverified_segment),
+//!   with its checksum still to verify: `fused`);
 //! - [`handle_timeout`](Connection::handle_timeout): the deadline from
 //!   [`poll_timeout`](Connection::poll_timeout) passed;
 //! - [`poll_transmit`](Connection::poll_transmit) and
@@ -24,6 +26,7 @@ mod budget;
 pub mod config;
 pub mod congestion;
 pub mod event;
+mod fused;
 mod handoff;
 mod icmp;
 mod input;
@@ -66,6 +69,7 @@ use timers::Timers;
 
 pub use config::{Config, Keepalive};
 pub use event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
+pub use fused::Checked;
 pub use handoff::{SynInfo, TimeWaitInfo};
 pub use icmp::SoftError;
 pub use input::reset_for;

@@ -17,12 +17,23 @@ use wire::Instant;
 use super::congestion::Controller;
 use super::state::State;
 use super::Connection;
+use crate::ring::Staged;
 
 impl Connection {
     /// Takes `seg` by the fast path if it is the predicted one; returns
-    /// whether it did (if not, nothing was changed).
-    pub(super) fn predicted_input(&mut self, now: Instant, seg: &TcpRepr<'_>) -> bool {
-        if !self.is_predicted(seg) {
+    /// whether it did (if not, nothing was changed). Its data may have been
+    /// `staged` in the receive buffer already (`fused`): then it is
+    /// committed there instead of copied, and the prediction is not made
+    /// again — data is staged only for a predicted segment, and staging
+    /// changes nothing the prediction looks at.
+    pub(super) fn predicted_input(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr<'_>,
+        staged: Option<Staged>,
+    ) -> bool {
+        debug_assert!(staged.is_none() || self.is_predicted(seg));
+        if staged.is_none() && !self.is_predicted(seg) {
             return false;
         }
         self.stats.fast_path_in += 1;
@@ -41,7 +52,10 @@ impl Connection {
         self.stats.max_cwnd = self.stats.max_cwnd.max(self.cc.cwnd());
         self.update_window(seg);
         // Seventh: the text, wholly inside the window (no trimming).
-        self.take_data(now, seg.seq, seg.payload);
+        match staged {
+            Some(staged) => self.take_staged_data(now, seg, staged),
+            None => self.take_data(now, seg.seq, seg.payload),
+        }
         // Eighth: no FIN, and none seen before (`rcv.fin_seq` is empty),
         // so `check_fin` has nothing to take.
         true
@@ -49,7 +63,8 @@ impl Connection {
 
     /// The prediction: the segment every step of §3.10.7.4 would accept
     /// without doing anything but taking its data and its timestamp.
-    fn is_predicted(&self, seg: &TcpRepr<'_>) -> bool {
+    #[inline]
+    pub(super) fn is_predicted(&self, seg: &TcpRepr<'_>) -> bool {
         let len = seg.payload.len();
         // ACK, maybe PSH; no SYN, FIN, RST, URG, nor ECN bits.
         let flags_ok = seg.flags & !TcpFlags::PSH == TcpFlags::ACK;

@@ -7,7 +7,7 @@ use wire::tcp::{SackBlock, SackBlocks, MAX_SACK_BLOCKS};
 use wire::SeqNum;
 
 use crate::assembler::Assembler;
-use crate::ring::RingBuffer;
+use crate::ring::{RingBuffer, Staged};
 
 /// Out-of-order ranges kept at most (each costs 8 bytes, taken only as
 /// holes appear; a peer cannot make us hold more). A heavy loss in a large
@@ -142,22 +142,7 @@ impl RecvState {
         let end = seq + data.len() as u32;
         if seq == self.nxt {
             let written = self.buf.write(data) as u32;
-            self.nxt += written;
-            let had_holes = !self.ooo.is_empty();
-            let mut readable = written;
-            // Out-of-order data already sits in the buffer just past the
-            // in-order bytes: commit what is now contiguous.
-            while let Some(new_end) = self.ooo.pop_front(self.nxt) {
-                let extra = new_end.since(self.nxt);
-                self.buf.commit(extra as usize);
-                self.nxt = new_end;
-                readable += extra;
-            }
-            self.forget_recent_below();
-            Accepted {
-                in_order: readable,
-                ack_now: had_holes,
-            }
+            self.advance(written)
         } else {
             // Beyond RCV.NXT (the caller trimmed anything before it).
             // Already held whole: a duplicate to report (RFC 2883 §4.1.2).
@@ -182,6 +167,38 @@ impl RecvState {
                 in_order: 0,
                 ack_now: true,
             }
+        }
+    }
+
+    /// Accepts data at RCV.NXT that was staged in the buffer (copied and
+    /// checksummed in one pass) and has been verified since: as `accept`
+    /// for in-order data, without copying it again. `None`, with nothing
+    /// changed, if the buffer changed since the staging (see
+    /// `RingBuffer::commit_staged`).
+    pub fn accept_staged(&mut self, staged: Staged) -> Option<Accepted> {
+        let len = staged.len() as u32;
+        self.buf.commit_staged(staged).then(|| self.advance(len))
+    }
+
+    /// `written` bytes were appended at RCV.NXT: they and any out-of-order
+    /// data they join become readable.
+    #[inline]
+    fn advance(&mut self, written: u32) -> Accepted {
+        self.nxt += written;
+        let had_holes = !self.ooo.is_empty();
+        let mut readable = written;
+        // Out-of-order data already sits in the buffer just past the
+        // in-order bytes: commit what is now contiguous.
+        while let Some(new_end) = self.ooo.pop_front(self.nxt) {
+            let extra = new_end.since(self.nxt);
+            self.buf.commit(extra as usize);
+            self.nxt = new_end;
+            readable += extra;
+        }
+        self.forget_recent_below();
+        Accepted {
+            in_order: readable,
+            ack_now: had_holes,
         }
     }
 

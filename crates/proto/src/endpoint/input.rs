@@ -14,7 +14,7 @@ use super::demux::FourTuple;
 use super::output::Reply;
 use super::timewait::TwVerdict;
 use super::{ConnHandle, Endpoint, Entry, ListenerHandle};
-use crate::conn::{reset_for, Connection, SoftError, SynInfo};
+use crate::conn::{reset_for, Checked, Connection, SoftError, SynInfo};
 
 /// Whether a source address may be answered at all (RFC 1122 §4.2.3.10:
 /// never answer a broadcast or multicast source).
@@ -61,8 +61,19 @@ impl Endpoint {
 
     fn tcp_input(&mut self, now: Instant, ip: &IpRepr, bytes: &[u8]) {
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
-        let seg = match TcpRepr::parse_bytes(bytes, &src, &dst, self.config.verify_checksums) {
-            Ok(s) => s,
+        // With checksums on, the header is parsed before the payload is
+        // summed: a segment for a connection goes to it unverified, and
+        // the connection sums the payload as it copies it into its
+        // receive buffer if the fast path takes it (conn/fused.rs), or
+        // verifies it first. Every other segment is verified here before
+        // anything looks at it, as `parse_bytes` would.
+        let parsed = if self.config.verify_checksums {
+            TcpRepr::parse_deferred(bytes, &src, &dst).map(|(seg, sum)| (seg, Some(sum)))
+        } else {
+            TcpRepr::parse_bytes(bytes, &src, &dst, false).map(|seg| (seg, None))
+        };
+        let (seg, pending) = match parsed {
+            Ok(p) => p,
             Err(Error::BadChecksum) => {
                 self.stats.bad_checksum += 1;
                 return;
@@ -72,12 +83,40 @@ impl Endpoint {
                 return;
             }
         };
-        if seg.src_port == 0 || seg.dst_port == 0 || !answerable(src) {
+        let plausible = seg.src_port != 0 && seg.dst_port != 0 && answerable(src);
+        let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
+        let conn = if plausible {
+            self.by_tuple.lookup(&tuple)
+        } else {
+            None
+        };
+        if let Some(pending) = pending {
+            if let Some(h) = conn {
+                if let Some(e) = self.conns.get_mut(h.index, h.generation) {
+                    e.conn.lend_event_storage(&mut self.event_spare);
+                    match e.conn.handle_unverified_segment(now, &seg, pending) {
+                        Checked::BadChecksum => {
+                            // Dropped, nothing changed: nothing to sync.
+                            self.stats.bad_checksum += 1;
+                            return;
+                        }
+                        Checked::Fused => self.stats.fused_in += 1,
+                        Checked::Verified => {}
+                    }
+                    self.sync(h, true);
+                    return;
+                }
+            }
+            if !pending.verify(seg.payload) {
+                self.stats.bad_checksum += 1;
+                return;
+            }
+        }
+        if !plausible {
             self.stats.malformed += 1;
             return;
         }
-        let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
-        if let Some(h) = self.by_tuple.lookup(&tuple) {
+        if let Some(h) = conn {
             if let Some(e) = self.conns.get_mut(h.index, h.generation) {
                 e.conn.lend_event_storage(&mut self.event_spare);
                 e.conn.handle_segment(now, &seg);

@@ -105,6 +105,9 @@ pub struct EndpointStats {
     pub malformed: u64,
     /// Packets whose IP, TCP or ICMP checksum failed.
     pub bad_checksum: u64,
+    /// TCP segments whose data was checksummed as it was copied into the
+    /// receive buffer (the fused receive of the fast path).
+    pub fused_in: u64,
     /// IP fragments (not reassembled, dropped).
     pub fragments: u64,
     /// Packets for an address that is not ours.

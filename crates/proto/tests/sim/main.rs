@@ -6,6 +6,7 @@ mod harness;
 mod blind;
 mod concurrent;
 mod flood;
+mod fused_receive;
 mod icmp;
 mod integrity;
 mod ipv6;
