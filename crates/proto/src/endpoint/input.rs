@@ -32,12 +32,8 @@ impl Endpoint {
         self.stats.packets_in += 1;
         let (repr, payload) = match ip::parse(packet, self.config.verify_checksums) {
             Ok(p) => p,
-            Err(Error::BadChecksum) => {
-                self.stats.bad_checksum += 1;
-                return;
-            }
-            Err(_) => {
-                self.stats.malformed += 1;
+            Err(e) => {
+                self.count_parse_failure(e);
                 return;
             }
         };
@@ -74,12 +70,8 @@ impl Endpoint {
         };
         let (seg, pending) = match parsed {
             Ok(p) => p,
-            Err(Error::BadChecksum) => {
-                self.stats.bad_checksum += 1;
-                return;
-            }
-            Err(_) => {
-                self.stats.malformed += 1;
+            Err(e) => {
+                self.count_parse_failure(e);
                 return;
             }
         };
@@ -357,14 +349,24 @@ impl Endpoint {
         true
     }
 
+    /// Counts a packet dropped because it did not parse: a failed
+    /// checksum as such, anything else as malformed.
+    fn count_parse_failure(&mut self, e: Error) {
+        match e {
+            Error::BadChecksum => self.stats.bad_checksum += 1,
+            _ => self.stats.malformed += 1,
+        }
+    }
+
     fn icmpv4_input(&mut self, now: Instant, ip: &IpRepr, bytes: &[u8]) {
         let repr = match Icmpv4Repr::parse_bytes(bytes, self.config.verify_checksums) {
             Ok(r) => r,
-            Err(Error::BadChecksum) => {
-                self.stats.bad_checksum += 1;
+            // A type or code we do not handle: not a malformed message.
+            Err(Error::Unsupported) => return,
+            Err(e) => {
+                self.count_parse_failure(e);
                 return;
             }
-            Err(_) => return,
         };
         match repr {
             Icmpv4Repr::EchoRequest {
@@ -403,11 +405,12 @@ impl Endpoint {
         };
         let repr = match Icmpv6Repr::parse_bytes(bytes, &src, &dst, self.config.verify_checksums) {
             Ok(r) => r,
-            Err(Error::BadChecksum) => {
-                self.stats.bad_checksum += 1;
+            // A type or code we do not handle: not a malformed message.
+            Err(Error::Unsupported) => return,
+            Err(e) => {
+                self.count_parse_failure(e);
                 return;
             }
-            Err(_) => return,
         };
         match repr {
             Icmpv6Repr::EchoRequest {

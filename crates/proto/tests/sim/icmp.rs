@@ -3,7 +3,8 @@
 //! through a path that drops bigger packets (RFC 1191); "destination
 //! unreachable" for a SYN-SENT connection is a soft error (RFC 1122
 //! §4.2.3.9); and errors quoting sequence numbers that are not in flight
-//! change nothing (RFC 5927 §4.1).
+//! change nothing (RFC 5927 §4.1). A truncated ICMP message counts as
+//! malformed; a well-formed one of a type not handled is dropped uncounted.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -306,4 +307,37 @@ fn errors_quoting_sequence_numbers_not_in_flight_are_ignored() {
     net.run_while(|net| net.now() < limit && app::<Client>(net, c).finished < 1);
     assert!(app::<Client>(&net, c).errors.is_empty());
     assert_eq!(app::<Server>(&net, s).done, [(SIZE, stream_hash(SIZE, 2))]);
+}
+
+#[test]
+fn a_truncated_icmp_message_counts_as_malformed_an_unhandled_type_does_not() {
+    let mut ep = proto::endpoint::Endpoint::new(EndpointConfig::default(), &[SERVER]);
+    let now = wire::Instant::from_secs(1);
+    // Three bytes of ICMP: too short for any message.
+    let ip = wire::ip::IpRepr::new(PINGER, SERVER, IpProtocol::ICMP, 3, 64).unwrap();
+    let mut short = vec![0u8; ip.total_len()];
+    let h = ip.emit(&mut short).unwrap();
+    short[h..].copy_from_slice(&[8, 0, 0]);
+    ep.handle_packet(now, &short);
+    assert_eq!(ep.stats().malformed, 1);
+    // An echo request turned into a timestamp request (type 13), its
+    // checksum made right again: well formed, just not handled.
+    let request = Icmpv4Repr::EchoRequest {
+        ident: 1,
+        seq_no: 1,
+        data: &[0; 12],
+    };
+    let mut packet = ipv4_icmp(PINGER, SERVER, &request);
+    let icmp = &mut packet[20..];
+    icmp[0] = 13;
+    icmp[2..4].copy_from_slice(&[0, 0]);
+    let mut sum = wire::checksum::Checksum::new();
+    sum.add_bytes(icmp);
+    let field = sum.finish().to_be_bytes();
+    icmp[2..4].copy_from_slice(&field);
+    ep.handle_packet(now, &packet);
+    let stats = ep.stats();
+    assert_eq!((stats.malformed, stats.bad_checksum), (1, 0));
+    assert_eq!(stats.echo_replies, 0);
+    assert_eq!(ep.poll_transmit(now, &mut [0u8; 1500]), None);
 }
