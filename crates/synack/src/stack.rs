@@ -168,7 +168,7 @@ impl Stack {
     }
 
     /// Stops the driver thread (sockets then fail). Graceful closes must
-    /// be done before: see [`Stack::close_all`].
+    /// be done before: close the sockets, then [`Stack::wait_idle`].
     pub fn shutdown(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.kick();

@@ -34,7 +34,7 @@ pub const SYN_TIMEOUT_RTO: Duration = Duration::from_secs(3);
 ///
 /// Every connection has one, so times are kept as whole nanoseconds in a
 /// `u64` (584 years; longer durations saturate) and "no sample yet" as
-/// [`NONE`] rather than `Option<Duration>`, 16 bytes each.
+/// a reserved value rather than `Option<Duration>`, 16 bytes each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RttEstimator {
     /// SRTT; [`NONE`] until the first sample.
