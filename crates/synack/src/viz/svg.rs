@@ -12,7 +12,9 @@ use wire::Instant;
 use super::infer::Side;
 use super::ladder::{Arrow, Gap, Ladder, Row, StateRow};
 use super::lang::Lang;
-use super::text::{arrow_label, fmt_count, fmt_duration, fmt_time, option_words};
+use super::text::{
+    arrow_label, fmt_duration, fmt_time, gap_retransmitted, gap_traffic, option_words,
+};
 
 const WIDTH: i32 = 1000;
 const LEFT: i32 = 300;
@@ -283,25 +285,9 @@ fn draw_state_row(out: &mut String, s: &StateRow, lang: Lang, y: i32) -> i32 {
 
 fn draw_gap(out: &mut String, g: &Gap, lang: Lang, y: i32) -> i32 {
     let h = 40;
-    let total = g.segments[0] + g.segments[1];
-    let mut text = format!(
-        "{} {}",
-        fmt_count(total),
-        lang.pick(if total == 1 { "segment" } else { "segments" }, "个报文段")
-    );
-    if g.bytes[0] > 0 {
-        let _ = write!(text, ", {} B →", fmt_count(g.bytes[0]));
-    }
-    if g.bytes[1] > 0 {
-        let _ = write!(text, ", {} B ←", fmt_count(g.bytes[1]));
-    }
-    if g.retransmissions > 0 {
-        let _ = write!(
-            text,
-            ", {} {}",
-            fmt_count(g.retransmissions),
-            lang.pick("retransmitted", "次重传")
-        );
+    let mut text = gap_traffic(g, lang);
+    if let Some(r) = gap_retransmitted(g, lang) {
+        let _ = write!(text, ", {r}");
     }
     let _ = writeln!(
         out,

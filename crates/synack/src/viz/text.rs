@@ -120,6 +120,35 @@ fn trim_float(x: f64, digits: usize) -> String {
     }
 }
 
+/// What a gap folds, as both drawings label it: "N segments, X B →,
+/// Y B ←" (a direction without data left out).
+pub fn gap_traffic(g: &Gap, lang: Lang) -> String {
+    let total = g.segments[0] + g.segments[1];
+    let mut text = format!(
+        "{} {}",
+        fmt_count(total),
+        lang.pick(if total == 1 { "segment" } else { "segments" }, "个报文段")
+    );
+    if g.bytes[0] > 0 {
+        let _ = write!(text, ", {} B →", fmt_count(g.bytes[0]));
+    }
+    if g.bytes[1] > 0 {
+        let _ = write!(text, ", {} B ←", fmt_count(g.bytes[1]));
+    }
+    text
+}
+
+/// "N retransmitted", if any segment of the gap was.
+pub fn gap_retransmitted(g: &Gap, lang: Lang) -> Option<String> {
+    (g.retransmissions > 0).then(|| {
+        format!(
+            "{} {}",
+            fmt_count(g.retransmissions),
+            lang.pick("retransmitted", "次重传")
+        )
+    })
+}
+
 /// A number with thousands separators.
 pub fn fmt_count(n: u64) -> String {
     let s = n.to_string();
@@ -381,30 +410,13 @@ fn state_row(out: &mut String, s: &StateRow, o: &TextOptions) {
 fn gap_row(out: &mut String, g: &Gap, o: &TextOptions) {
     let p = Paint(o.color);
     let lang = o.lang;
-    let total = g.segments[0] + g.segments[1];
-    let mut text = format!(
-        "⋮ {} {}",
-        fmt_count(total),
-        lang.pick(if total == 1 { "segment" } else { "segments" }, "个报文段")
-    );
-    if g.bytes[0] > 0 {
-        let _ = write!(text, ", {} B →", fmt_count(g.bytes[0]));
-    }
-    if g.bytes[1] > 0 {
-        let _ = write!(text, ", {} B ←", fmt_count(g.bytes[1]));
-    }
+    let mut text = format!("⋮ {}", gap_traffic(g, lang));
     let span = g.to.saturating_since(g.from);
     if span > Duration::ZERO {
         let _ = write!(text, ", {}", fmt_duration(span));
     }
     let mut second = Vec::new();
-    if g.retransmissions > 0 {
-        second.push(format!(
-            "{} {}",
-            fmt_count(g.retransmissions),
-            lang.pick("retransmitted", "次重传")
-        ));
-    }
+    second.extend(gap_retransmitted(g, lang));
     if g.lost > 0 {
         second.push(format!(
             "{} {}",
