@@ -674,24 +674,21 @@ impl Connection {
         self.rcv.nxt += 1;
         self.readable_signalled = false;
         self.signal_readable();
+        if matches!(self.state, State::SynReceived | State::Established) {
+            self.defer_fin_ack(now);
+        } else {
+            self.pending.ack = Some(SendReason::Ack);
+        }
         match self.state {
             State::SynReceived | State::Established => {
-                self.defer_fin_ack(now);
                 self.set_state(State::CloseWait, Cause::FinReceived);
             }
             State::FinWait1 if self.snd.fin_acked() => {
-                self.pending.ack = Some(SendReason::Ack);
                 self.enter_time_wait(now, Cause::FinAckReceived);
             }
-            State::FinWait1 => {
-                self.pending.ack = Some(SendReason::Ack);
-                self.set_state(State::Closing, Cause::FinReceived);
-            }
-            State::FinWait2 => {
-                self.pending.ack = Some(SendReason::Ack);
-                self.enter_time_wait(now, Cause::FinReceived);
-            }
-            _ => self.pending.ack = Some(SendReason::Ack),
+            State::FinWait1 => self.set_state(State::Closing, Cause::FinReceived),
+            State::FinWait2 => self.enter_time_wait(now, Cause::FinReceived),
+            _ => {}
         }
     }
 
