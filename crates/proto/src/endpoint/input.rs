@@ -82,11 +82,11 @@ impl Endpoint {
         } else {
             None
         };
-        if let Some(pending) = pending {
-            if let Some(h) = conn {
-                if let Some(e) = self.conns.get_mut(h.index, h.generation) {
-                    e.conn.lend_event_storage(&mut self.event_spare);
-                    match e.conn.handle_unverified_segment(now, &seg, pending) {
+        if let Some(h) = conn {
+            if let Some(e) = self.conns.get_mut(h.index, h.generation) {
+                e.conn.lend_event_storage(&mut self.event_spare);
+                match pending {
+                    Some(pending) => match e.conn.handle_unverified_segment(now, &seg, pending) {
                         Checked::BadChecksum => {
                             // Dropped, nothing changed: nothing to sync.
                             self.stats.bad_checksum += 1;
@@ -94,27 +94,21 @@ impl Endpoint {
                         }
                         Checked::Fused => self.stats.fused_in += 1,
                         Checked::Verified => {}
-                    }
-                    self.sync(h, true);
-                    return;
+                    },
+                    None => e.conn.handle_segment(now, &seg),
                 }
-            }
-            if !pending.verify(seg.payload) {
-                self.stats.bad_checksum += 1;
+                self.sync(h, true);
                 return;
             }
+        }
+        // No connection takes it: verified before anything else looks.
+        if pending.is_some_and(|p| !p.verify(seg.payload)) {
+            self.stats.bad_checksum += 1;
+            return;
         }
         if !plausible {
             self.stats.malformed += 1;
             return;
-        }
-        if let Some(h) = conn {
-            if let Some(e) = self.conns.get_mut(h.index, h.generation) {
-                e.conn.lend_event_storage(&mut self.event_spare);
-                e.conn.handle_segment(now, &seg);
-                self.sync(h, true);
-                return;
-            }
         }
         if self.time_wait_input(now, &tuple, &seg) {
             return;
