@@ -311,7 +311,7 @@ pub fn update_u32(field: u16, old: u32, new: u32) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
+    use crate::test_util::{bytes, install_summing_copy};
 
     /// The straightforward RFC 1071 sum, as the reference.
     fn reference(data: &[u8]) -> u16 {
@@ -326,26 +326,6 @@ mod tests {
             sum = (sum & 0xffff) + (sum >> 16);
         }
         !(sum as u16)
-    }
-
-    fn bytes(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
-    }
-
-    /// A portable summing copy, as a platform would install.
-    fn copy_and_sum(src: &[u8], dst: &mut [u8]) -> u64 {
-        dst.copy_from_slice(src);
-        src.chunks_exact(4)
-            .map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
-            .sum()
     }
 
     #[test]
@@ -369,8 +349,7 @@ mod tests {
                     assert_eq!(fused.finish(), plain.finish(), "len {len} after {first}");
                 }
             }
-            static COPY: BlockSumCopy = BlockSumCopy(copy_and_sum);
-            set_block_sum_copy(&COPY);
+            install_summing_copy();
         }
     }
 

@@ -28,6 +28,8 @@ pub mod ipv4;
 pub mod ipv6;
 mod seq;
 pub mod tcp;
+#[cfg(test)]
+mod test_util;
 pub mod time;
 
 pub use error::{Error, Result};

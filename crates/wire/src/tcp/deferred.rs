@@ -112,8 +112,8 @@ impl<'a> TcpRepr<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checksum::{set_block_sum_copy, BlockSumCopy};
     use crate::tcp::{TcpFlags, TcpOptions, Timestamps};
+    use crate::test_util::{bytes, install_summing_copy};
     use crate::SeqNum;
     use core::net::{Ipv4Addr, Ipv6Addr};
     use std::vec;
@@ -121,18 +121,6 @@ mod tests {
 
     const SRC: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
     const DST: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
-
-    fn bytes(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
-    }
 
     /// A segment with timestamps and `payload`, checksummed for `src` →
     /// `dst`.
@@ -168,14 +156,6 @@ mod tests {
         (sum, out)
     }
 
-    /// A portable summing copy, as a platform would install.
-    fn copy_and_sum(src: &[u8], dst: &mut [u8]) -> u64 {
-        dst.copy_from_slice(src);
-        src.chunks_exact(4)
-            .map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
-            .sum()
-    }
-
     #[test]
     fn finishing_over_the_payload_equals_verifying_the_whole() {
         // Before and after a summing copy is installed; odd lengths and
@@ -202,8 +182,7 @@ mod tests {
                     assert!(pending.verify(repr.payload));
                 }
             }
-            static COPY: BlockSumCopy = BlockSumCopy(copy_and_sum);
-            set_block_sum_copy(&COPY);
+            install_summing_copy();
         }
     }
 
