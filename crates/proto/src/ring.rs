@@ -208,17 +208,18 @@ impl RingBuffer {
         if !self.can_stage(data.len()) {
             return None;
         }
-        let p = self.phys(self.len);
-        let first = data.len().min(self.buf.len() - p);
-        let (a, b) = data.split_at(first);
-        sum.add_copy(a, &mut self.buf[p..p + first]);
-        if !b.is_empty() {
-            sum.add_copy(b, &mut self.buf[..b.len()]);
+        let at = self.phys(self.len);
+        let storage = self.buf.len();
+        let (a, b) = self.slots(self.len, data.len());
+        let (x, y) = data.split_at(a.len());
+        sum.add_copy(x, a);
+        if !y.is_empty() {
+            sum.add_copy(y, b);
         }
         Some(Staged {
             len: data.len(),
-            at: p,
-            storage: self.buf.len(),
+            at,
+            storage,
         })
     }
 
@@ -324,10 +325,20 @@ impl RingBuffer {
     /// Copy `data` to logical position `at`; the storage must hold
     /// `at + data.len()` bytes.
     fn copy_in(&mut self, at: usize, data: &[u8]) {
+        let (a, b) = self.slots(at, data.len());
+        let (x, y) = data.split_at(a.len());
+        a.copy_from_slice(x);
+        b.copy_from_slice(y);
+    }
+
+    /// The storage of logical positions `[at, at + len)`, in order: up to
+    /// the end of the storage, then from its start where it wraps (empty
+    /// if it does not). The storage must hold `at + len` bytes.
+    fn slots(&mut self, at: usize, len: usize) -> (&mut [u8], &mut [u8]) {
         let p = self.phys(at);
-        let first = data.len().min(self.buf.len() - p);
-        self.buf[p..p + first].copy_from_slice(&data[..first]);
-        self.buf[..data.len() - first].copy_from_slice(&data[first..]);
+        let first = len.min(self.buf.len() - p);
+        let (front, back) = self.buf.split_at_mut(p);
+        (&mut back[..first], &mut front[..len - first])
     }
 
     /// Make the storage hold at least `need <= limit` bytes, doubling from
