@@ -168,6 +168,25 @@ pub fn enter_netns(name: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets the congestion control of TCP socket `fd` (`TCP_CONGESTION`, by
+/// its Linux name: `cubic`, `reno`, `bbr`).
+pub fn set_congestion_control(fd: RawFd, name: &str) -> io::Result<()> {
+    // SAFETY: `name` outlives the call and its length is passed with it.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_ptr().cast(),
+            name.len() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Whether the process runs with root's effective user id.
 pub fn is_root() -> bool {
     // SAFETY: geteuid cannot fail.

@@ -484,6 +484,22 @@ impl Path {
         }
     }
 
+    /// The path as one link each way, for a real-time bridge: (data
+    /// direction — the bottleneck and the hop after it; return
+    /// direction — two plain hops).
+    fn folded(&self) -> (LinkSpec, LinkSpec) {
+        let data = LinkSpec {
+            delay: RTT / 2,
+            ..self.bottleneck()
+        };
+        let acks = LinkSpec {
+            delay: RTT / 2,
+            jitter: self.ack_jitter,
+            ..LinkSpec::PERFECT
+        };
+        (data, acks)
+    }
+
     /// The loss event rate (a burst counts once).
     fn event_rate(&self) -> f64 {
         match self.burst {
@@ -638,21 +654,102 @@ pub(crate) fn response_time<H: LossHost>(
 ) -> Option<Duration> {
     let (mut net, s, c) = network::<H>(path, seed, Role::Server, Role::Client);
     if drop_tail {
-        let mut isn: Option<u32> = None;
-        net.drop_next(net.uplink(s), move |p| {
-            let Some(t) = parse_tcp(p) else { return false };
-            if t.syn {
-                isn = Some(t.seq.wrapping_add(1));
-                return false;
-            }
-            let end = t.seq.wrapping_add(t.payload);
-            t.payload > 0 && isn.is_some_and(|i| end.wrapping_sub(i) as usize == RESPONSE)
-        });
+        net.drop_next(net.uplink(s), response_tail());
     }
     let limit = Instant::from_secs(60);
     net.run_while(|n| n.host(c).stats().done_at.is_none() && n.now() < limit);
     let done = net.host(c).stats().done_at?;
     Some(done.saturating_since(Instant::ZERO))
+}
+
+/// Matches the server's data segment that ends the response, the first
+/// time only: its retransmission goes through (the matcher learns the
+/// response's first sequence number from the server's SYN-ACK).
+fn response_tail() -> impl FnMut(&[u8]) -> bool + Send + 'static {
+    let mut isn: Option<u32> = None;
+    let mut armed = true;
+    move |p| {
+        let Some(t) = parse_tcp(p) else { return false };
+        if t.syn {
+            isn = Some(t.seq.wrapping_add(1));
+            return false;
+        }
+        let end = t.seq.wrapping_add(t.payload);
+        let hit =
+            armed && t.payload > 0 && isn.is_some_and(|i| end.wrapping_sub(i) as usize == RESPONSE);
+        armed &= !hit;
+        hit
+    }
+}
+
+/// The same exchange between two Linux kernels over the same path folded
+/// into one real-time link each way (see `kernel_path`): the median of
+/// `runs` exchanges. `None` without root, or when the tail was not lost
+/// as it should have been.
+fn kernel_response(path: &Path, drop_tail: bool, runs: u64) -> Option<Duration> {
+    if !super::tun::available() {
+        return None;
+    }
+    let mut times = Vec::new();
+    for seed in 0..runs {
+        let (data, acks) = path.folded();
+        let kp = super::kernel_path::KernelPath {
+            data,
+            acks,
+            data_filter: drop_tail.then(|| Box::new(response_tail()) as super::kernel_path::Filter),
+            seed,
+        };
+        match kp.exchange(REQUEST, RESPONSE) {
+            Ok(x) if x.filtered == u64::from(drop_tail) => times.push(x.time),
+            Ok(x) => {
+                eprintln!("tail-loss (kernel): {} packets filtered", x.filtered);
+                return None;
+            }
+            Err(e) => {
+                eprintln!("tail-loss (kernel): {e}");
+                return None;
+            }
+        }
+    }
+    times.sort();
+    times.get(times.len() / 2).copied()
+}
+
+/// Goodput of one kernel flow over `path` for `time`, Mbit/s, the mean
+/// over `seeds` (see `kernel_path`). `None` without root. The runs go at
+/// once, each on its own pair of namespaces: in real time a run mostly
+/// waits, and 30 s each in turn would make the row minutes long.
+fn kernel_bulk(path: &Path, time: Duration, seeds: &[u64]) -> Option<f64> {
+    if !super::tun::available() {
+        return None;
+    }
+    let runs: Vec<_> = seeds
+        .iter()
+        .map(|&seed| {
+            let (data, acks) = path.folded();
+            let kp = super::kernel_path::KernelPath {
+                data,
+                acks,
+                data_filter: None,
+                seed,
+            };
+            std::thread::spawn(move || kp.bulk(time))
+        })
+        .collect();
+    let mut total = 0.0;
+    for run in runs {
+        let result = run
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("panicked")));
+        match result {
+            Ok(bytes) => total += bytes as f64 * 8.0 / time.as_secs_f64() / 1e6,
+            Err(e) => {
+                eprintln!("loss rows (kernel): {e}");
+                return None;
+            }
+        }
+    }
+    Some(total / seeds.len() as f64)
 }
 
 /// RFC 9438 §5.1: CUBIC's average window at loss event rate `p` and
@@ -744,12 +841,17 @@ fn spec(name: &str) -> Option<(Path, usize)> {
     })
 }
 
+/// Exchanges per kernel figure of the tail-loss row (real time: each
+/// takes a few hundred milliseconds, and the scheduler adds jitter).
+const KERNEL_RUNS: u64 = 3;
+
 /// The payload of a full segment for a stack: synack uses timestamps
 /// (1448 bytes), smoltcp does not (1460).
 const SYNACK_MSS: f64 = 1448.0;
 
-/// Runs row `name` with bulk transfers of `time`.
-pub fn row(name: &str, time: Duration) -> Option<Row> {
+/// Runs row `name` with bulk transfers of `time`; with `rivals`,
+/// smoltcp's and the kernel's figures beside synack's.
+pub fn row(name: &str, time: Duration, rivals: bool) -> Option<Row> {
     let (path, flows) = spec(name)?;
     let seed = 7;
     let link = RATE as f64 / 1e6;
@@ -758,39 +860,46 @@ pub fn row(name: &str, time: Duration) -> Option<Row> {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let lossy = response_time::<SynackHost>(&path, true, seed);
         let clean = response_time::<SynackHost>(&path, false, seed);
-        let rival = rival_response(&path, true, seed);
-        let rival_clean = rival_response(&path, false, seed);
+        // Each rival: (name, with the loss, without it).
+        let figures = [
+            (
+                "smoltcp",
+                rivals.then(|| rival_response(&path, true, seed)).flatten(),
+                rivals.then(|| rival_response(&path, false, seed)).flatten(),
+            ),
+            (
+                "kernel",
+                rivals
+                    .then(|| kernel_response(&path, true, KERNEL_RUNS))
+                    .flatten(),
+                rivals
+                    .then(|| kernel_response(&path, false, KERNEL_RUNS))
+                    .flatten(),
+            ),
+        ];
         let goodput = |d: Duration| RESPONSE as f64 * 8.0 / d.as_secs_f64() / 1e6;
-        let mut r = Row::new(name, "Mbit/s", lossy.map(goodput))
-            .rival("smoltcp", rival.map(goodput))
-            .extra(Extra {
-                key: "completion_ms",
-                synack: lossy.map(ms),
-                rivals: rival.map(ms).map(|v| ("smoltcp", v)).into_iter().collect(),
-            })
-            .extra(Extra {
-                key: "completion_rtts",
-                synack: lossy.map(rtts),
-                rivals: rival
-                    .map(rtts)
-                    .map(|v| ("smoltcp", v))
-                    .into_iter()
-                    .collect(),
-            });
         // How long the lost tail cost: completion with the loss less
         // completion without it.
-        let extra = |l: Option<Duration>, c: Option<Duration>| Some(rtts(l?) - rtts(c?));
-        r = r.extra(Extra {
-            key: "recovery_rtts",
-            synack: extra(lossy, clean),
-            rivals: extra(rival, rival_clean)
-                .map(|v| ("smoltcp", v))
-                .into_iter()
+        let recovery = |l: Option<Duration>, c: Option<Duration>| Some(rtts(l?) - rtts(c?));
+        let extra = |key, f: &dyn Fn(Option<Duration>, Option<Duration>) -> Option<f64>| Extra {
+            key,
+            synack: f(lossy, clean),
+            rivals: figures
+                .iter()
+                .filter_map(|&(name, l, c)| Some((name, f(l, c)?)))
                 .collect(),
-        });
+        };
+        let mut r = Row::new(name, "Mbit/s", lossy.map(goodput))
+            .extra(extra("completion_ms", &|l, _| l.map(ms)))
+            .extra(extra("completion_rtts", &|l, _| l.map(rtts)))
+            .extra(extra("recovery_rtts", &recovery));
+        for (rival, l, _) in figures {
+            r = r.rival(rival, l.map(goodput));
+        }
         return Some(r.note(
             "tail-loss: a 100 KiB response whose last segment is lost once; goodput of the \
-             response, completion from the client's SYN; recovery_rtts = the time the loss added",
+             response, completion from the client's SYN; recovery_rtts = the time the loss added; \
+             kernel = two Linux stacks (CUBIC) over the same path in real time (root only; median of 3)",
         ));
     }
     // Random loss is noisy over 30 s (a few dozen loss events, and one
@@ -816,26 +925,48 @@ pub fn row(name: &str, time: Duration) -> Option<Row> {
     );
     let theirs: Option<Bulk> = seeds
         .iter()
-        .map(|&s| rival_bulk(&path, flows, time, s))
+        .map(|&s| {
+            if rivals {
+                rival_bulk(&path, flows, time, s)
+            } else {
+                None
+            }
+        })
         .collect::<Option<Vec<_>>>()
         .map(|v| Bulk::mean(v.into_iter()));
-    let mut r = Row::new(name, "Mbit/s", Some(ours.total()))
-        .rival("smoltcp", theirs.as_ref().map(Bulk::total))
-        .extra(Extra {
-            key: "link_pct",
-            synack: Some(100.0 * ours.total() / link),
-            rivals: theirs
-                .as_ref()
-                .map(|b| ("smoltcp", 100.0 * b.total() / link))
-                .into_iter()
-                .collect(),
-        });
+    // The kernel: one flow only (the fairness row is synack's own), the
+    // same seeds, in real time.
+    let kernel = if flows == 1 && rivals {
+        kernel_bulk(&path, time, seeds)
+    } else {
+        None
+    };
+    let rival_figures = [
+        ("smoltcp", theirs.as_ref().map(Bulk::total)),
+        ("kernel", kernel),
+    ];
+    let pct_of = |of: f64| -> Vec<(&'static str, f64)> {
+        rival_figures
+            .iter()
+            .filter_map(|&(n, v)| Some((n, 100.0 * v? / of)))
+            .collect()
+    };
+    let mut r = Row::new(name, "Mbit/s", Some(ours.total())).extra(Extra {
+        key: "link_pct",
+        synack: Some(100.0 * ours.total() / link),
+        rivals: pct_of(link),
+    });
+    for (rival, v) in rival_figures {
+        r = r.rival(rival, v);
+    }
     if path.loss > 0.0 {
         let model = model_mbps(path.event_rate(), RTT, SYNACK_MSS);
+        let mut rivals = vec![("model_mbps", model)];
+        rivals.extend(pct_of(model));
         r = r.extra(Extra {
             key: "model_pct",
             synack: Some(100.0 * ours.total() / model),
-            rivals: vec![("model_mbps", model)],
+            rivals,
         });
     }
     let rivals_of = |f: &dyn Fn(&Bulk) -> f64| -> Vec<(&'static str, f64)> {
@@ -889,7 +1020,9 @@ pub fn row(name: &str, time: Duration) -> Option<Row> {
             "loss rows: {} Mbit/s bottleneck, {} ms RTT, queue {} packets (1 BDP; bloat 10x, \
              shallow 0.2x), {} MiB buffers, {} s per transfer (random loss: mean of 4 seeds), \
              impairments on the data direction; model = RFC 9438 §5 average window at the loss \
-             event rate",
+             event rate; kernel = Linux (CUBIC) at both ends, the same path folded into one \
+             real-time link each way by a bridge between two TUN interfaces (root only; the same \
+             seeds, run at once)",
             RATE / 1_000_000,
             RTT.as_millis(),
             BDP_PACKETS,
@@ -937,17 +1070,7 @@ mod tests {
 
     #[test]
     fn tx_count_sees_retransmissions() {
-        fn pkt(seq: u32, len: usize) -> Vec<u8> {
-            let mut p = vec![0u8; 40 + len];
-            p[0] = 0x45;
-            p[2..4].copy_from_slice(&((40 + len) as u16).to_be_bytes());
-            p[9] = 6;
-            p[20..22].copy_from_slice(&80u16.to_be_bytes());
-            p[22..24].copy_from_slice(&1234u16.to_be_bytes());
-            p[24..28].copy_from_slice(&seq.to_be_bytes());
-            p[32] = 5 << 4;
-            p
-        }
+        let pkt = |seq, len| segment(seq, len, false);
         let mut t = TxCount::default();
         t.count(&pkt(u32::MAX - 5, 100));
         t.count(&pkt(94, 100));
@@ -963,6 +1086,79 @@ mod tests {
         assert_eq!(d.duplicates, 1, "partly new");
         d.count(&pkt(1100, 150));
         assert_eq!(d.duplicates, 2);
+    }
+
+    /// An IPv4/TCP packet from port 80 with `seq`, `len` bytes of
+    /// payload and the SYN flag if `syn`.
+    fn segment(seq: u32, len: usize, syn: bool) -> Vec<u8> {
+        let mut p = vec![0u8; 40 + len];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&((40 + len) as u16).to_be_bytes());
+        p[9] = 6;
+        p[20..22].copy_from_slice(&80u16.to_be_bytes());
+        p[24..28].copy_from_slice(&seq.to_be_bytes());
+        p[32] = 5 << 4;
+        p[33] = if syn { 0x12 } else { 0x10 };
+        p
+    }
+
+    #[test]
+    fn response_tail_matches_the_segment_ending_the_response_once() {
+        let isn = u32::MAX - 1000;
+        let first = isn.wrapping_add(1);
+        let tail_len = RESPONSE % 1448;
+        let tail_seq = first.wrapping_add((RESPONSE - tail_len) as u32);
+        let mut m = response_tail();
+        assert!(
+            !m(&segment(tail_seq, tail_len, false)),
+            "before the SYN-ACK"
+        );
+        assert!(!m(&segment(isn, 0, true)));
+        assert!(!m(&segment(first, 1448, false)));
+        assert!(
+            !m(&segment(tail_seq, tail_len - 1, false)),
+            "short of the end"
+        );
+        assert!(
+            !m(&segment(tail_seq.wrapping_add(tail_len as u32), 0, false)),
+            "a bare ACK"
+        );
+        assert!(m(&segment(tail_seq, tail_len, false)), "the tail");
+        assert!(
+            !m(&segment(tail_seq, tail_len, false)),
+            "its retransmission passes"
+        );
+    }
+
+    /// The kernel reference's bridge carries a whole exchange, and its
+    /// filter drops exactly the tail (root only; required in CI).
+    #[test]
+    fn the_kernel_bridge_carries_an_exchange_and_drops_only_the_tail() {
+        if !super::super::tun::available() {
+            let required = std::env::var("SYNACK_REQUIRE_NETNS").is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "SYNACK_REQUIRE_NETNS=1 but no root or /dev/net/tun"
+            );
+            eprintln!("skipped: needs root and /dev/net/tun");
+            return;
+        }
+        let (data, acks) = Path::CLEAN.folded();
+        for drop_tail in [false, true] {
+            let kp = super::super::kernel_path::KernelPath {
+                data: data.clone(),
+                acks: acks.clone(),
+                data_filter: drop_tail
+                    .then(|| Box::new(response_tail()) as super::super::kernel_path::Filter),
+                seed: 1000 + u64::from(drop_tail),
+            };
+            let x = kp
+                .exchange(REQUEST, RESPONSE)
+                .expect("the exchange completes");
+            assert_eq!(x.filtered, u64::from(drop_tail));
+            // At least the handshake and the request's round trip.
+            assert!(x.time >= RTT * 2, "{x:?}");
+        }
     }
 
     #[test]

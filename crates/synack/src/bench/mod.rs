@@ -7,9 +7,11 @@ mod alloc;
 mod bulk;
 mod churn;
 mod cpu_clock;
+mod kernel_path;
 mod loss;
 mod mem;
 mod memcpy;
+mod netns;
 mod pair;
 mod rounds;
 #[cfg(feature = "rivals")]
@@ -294,7 +296,7 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
                 .rival("kernel", rival(&|| tun::kernel_veth_cached(effort.tun_bytes)))
                 .note("tun: synack (and smoltcp) <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
         }
-        _ if LOSS_ROWS.contains(&name) => loss::row(name, effort.loss_time)?,
+        _ if LOSS_ROWS.contains(&name) => loss::row(name, effort.loss_time, effort.rivals)?,
         _ => return None,
     };
     Some(row)

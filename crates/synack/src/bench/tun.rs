@@ -4,60 +4,14 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 use std::time::Instant;
 
 use proto::endpoint::EndpointConfig;
 
+use super::netns::{in_ns, ip, Netns};
 use crate::device::{Tun, TunConfig};
 use crate::net::blocking;
-use crate::{enter_netns, is_root, Stack};
-
-/// A network namespace that is deleted when dropped.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> io::Result<Netns> {
-        let name = format!("synack-bench-{tag}-{}", std::process::id());
-        ip(&["netns", "add", &name])?;
-        let ns = Netns(name);
-        ip(&["-n", &ns.0, "link", "set", "lo", "up"])?;
-        Ok(ns)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = ip(&["netns", "del", &self.0]);
-    }
-}
-
-fn ip(args: &[&str]) -> io::Result<()> {
-    let out = Command::new("ip").args(args).output()?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
-}
-
-/// Runs `f` on a thread inside namespace `ns`.
-fn in_ns<T: Send + 'static>(
-    ns: &str,
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> io::Result<T> {
-    let ns = ns.to_string();
-    std::thread::spawn(move || {
-        enter_netns(&ns)?;
-        f()
-    })
-    .join()
-    .map_err(|_| io::Error::other("thread panicked"))?
-}
+use crate::{is_root, Stack};
 
 /// Sends `total` bytes on `w` in 64 KiB writes.
 fn pump_out(w: &mut impl Write, total: u64) -> io::Result<()> {
