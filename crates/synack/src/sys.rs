@@ -132,14 +132,27 @@ pub fn poll_readable(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<Vec
             revents: 0,
         })
         .collect();
-    let ms = match timeout {
-        None => -1,
-        // Round up so that a deadline is never missed by a hair.
-        Some(t) => t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
-    };
+    // ppoll, not poll: a timeout in microseconds rather than rounded up
+    // to whole milliseconds, so timers (a delayed ACK, a pacing gap, an
+    // impaired link's release) fire when they are due.
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_nsec: libc::c_long::from(t.subsec_nanos() as i32),
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
     loop {
-        // SAFETY: `pfds` is a live, correctly sized array of pollfd.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+        // SAFETY: `pfds` is a live, correctly sized array of pollfd; `ts_ptr`
+        // is null or points at `ts`, which outlives the call.
+        let rc = unsafe {
+            libc::ppoll(
+                pfds.as_mut_ptr(),
+                pfds.len() as libc::nfds_t,
+                ts_ptr,
+                std::ptr::null(),
+            )
+        };
         if rc >= 0 {
             break;
         }
