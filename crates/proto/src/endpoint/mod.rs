@@ -39,7 +39,7 @@ use listener::Listener;
 use secrets::Secrets;
 use timer_heap::TimerHeap;
 use timewait::{TimeWait, TimeWaitTable};
-use tuple_map::{PackedTuple, TupleMap};
+use tuple_map::{PackedTuple, TupleKey, TupleMap};
 
 pub use config::EndpointConfig;
 use config::FamilyConfigs;
@@ -139,6 +139,9 @@ pub struct EndpointStats {
 struct Entry {
     conn: Connection,
     tuple: PackedTuple,
+    /// The tuple's keyed hash (`TupleKey`), for the tables it leaves
+    /// when the connection is freed.
+    hash: u64,
     /// The listener that created it, until it is accepted.
     listener: Option<ListenerHandle>,
     /// Counted in the half-open (SYN queue) totals.
@@ -390,16 +393,17 @@ impl Endpoint {
                 .find(|a| a.is_ipv4() == remote.is_ipv4())
                 .ok_or(EndpointError::AddrNotAvailable)?,
         };
-        let port = match local.map(|l| l.port()) {
+        let (port, hash) = match local.map(|l| l.port()) {
             Some(p) if p != 0 => {
                 let tuple = FourTuple {
                     local: SocketAddr::new(local_ip, p),
                     remote,
                 };
-                if self.tuple_in_use(&tuple) {
+                let key = self.by_tuple.key(&tuple);
+                if self.tuple_in_use(&key) {
                     return Err(EndpointError::AddrInUse);
                 }
-                p
+                (p, key.hash())
             }
             _ => self.ephemeral_port(local_ip, remote)?,
         };
@@ -407,6 +411,7 @@ impl Endpoint {
             local: SocketAddr::new(local_ip, port),
             remote,
         };
+        let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
         let mut conn =
@@ -414,28 +419,39 @@ impl Endpoint {
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
-        let h = self.insert(Entry {
-            conn,
-            tuple: tuple.into(),
-            listener: None,
-            half_open: false,
-            owned: true,
-            released: false,
-            in_ready: false,
-            deadline: None,
-        });
+        let h = self.insert(
+            &key,
+            Entry {
+                conn,
+                tuple: key.packed(),
+                hash,
+                listener: None,
+                half_open: false,
+                owned: true,
+                released: false,
+                in_ready: false,
+                deadline: None,
+            },
+        );
         self.sync(h, true);
         Ok(h)
     }
 
-    fn tuple_in_use(&self, tuple: &FourTuple) -> bool {
-        self.by_tuple.contains_key(tuple) || self.time_wait.contains_key(tuple)
+    /// Whether a connection or a TIME-WAIT entry holds the tuple (one
+    /// hash for both tables).
+    fn tuple_in_use(&self, key: &TupleKey<'_>) -> bool {
+        self.by_tuple.contains_key(key) || self.time_wait.contains_key(key)
     }
 
     /// RFC 6056 §3.3.3 (Algorithm 3): search from a keyed offset so the
     /// sequence of ports is unpredictable, skipping 4-tuples in use or in
-    /// TIME-WAIT.
-    fn ephemeral_port(&mut self, local: IpAddr, remote: SocketAddr) -> Result<u16, EndpointError> {
+    /// TIME-WAIT. The port, and the hash of its tuple for the tables the
+    /// connection enters.
+    fn ephemeral_port(
+        &mut self,
+        local: IpAddr,
+        remote: SocketAddr,
+    ) -> Result<(u16, u64), EndpointError> {
         let (lo, hi) = self.config.ephemeral_ports;
         let count = u32::from(hi.saturating_sub(lo)) + 1;
         let offset = self.secrets.port_offset(local, remote);
@@ -446,18 +462,19 @@ impl Endpoint {
                 local: SocketAddr::new(local, port),
                 remote,
             };
-            if !self.tuple_in_use(&tuple) {
-                return Ok(port);
+            let key = self.by_tuple.key(&tuple);
+            if !self.tuple_in_use(&key) {
+                return Ok((port, key.hash()));
             }
         }
         Err(EndpointError::NoPortsAvailable)
     }
 
-    fn insert(&mut self, entry: Entry) -> ConnHandle {
-        let tuple = entry.tuple.unpack();
+    /// Stores a new connection, known by `key` (its tuple, hashed).
+    fn insert(&mut self, key: &TupleKey<'_>, entry: Entry) -> ConnHandle {
         let (index, generation) = self.conns.insert(entry);
         let h = ConnHandle { index, generation };
-        self.by_tuple.insert(tuple, h);
+        self.by_tuple.insert(key, h);
         self.stats.connections_opened += 1;
         h
     }
@@ -707,7 +724,8 @@ impl Endpoint {
             return;
         };
         let tuple = e.tuple.unpack();
-        self.by_tuple.remove(&tuple);
+        let key = TupleKey::with_hash(&tuple, e.hash);
+        self.by_tuple.remove(&key);
         self.stats.connections_freed += 1;
         if e.half_open {
             self.half_open -= 1;
@@ -733,7 +751,7 @@ impl Endpoint {
         }
         if let Some(info) = e.conn.time_wait_info() {
             if self.time_wait.len() < self.config.max_time_wait {
-                self.time_wait.insert(tuple, TimeWait::new(&info));
+                self.time_wait.insert(&key, TimeWait::new(&info));
             }
         }
         if e.owned && !e.released {
