@@ -15,7 +15,7 @@
 //! [`TupleKey`], a tuple hashed once.
 
 use alloc::boxed::Box;
-use core::hash::{BuildHasher, Hash, Hasher};
+use core::hash::BuildHasher;
 use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use hashbrown::HashTable;
@@ -91,14 +91,21 @@ impl From<FourTuple> for PackedTuple {
     }
 }
 
-/// Every segment hashes its tuple: two fixed-size writes (one SipHash
-/// block and a tail) rather than the derived four. The same writes as
-/// [`FourTuple`]'s `Hash` makes for an IPv4 tuple, so either form of a
-/// tuple hashes alike.
-impl Hash for V4Tuple {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from(self.local_ip) << 32 | u64::from(self.remote_ip));
-        state.write_u32(u32::from(self.local_port) << 16 | u32::from(self.remote_port));
+impl V4Tuple {
+    /// The 12 bytes hashed: the addresses, then the ports. The same
+    /// writes as [`FourTuple`]'s `Hash` makes for an IPv4 tuple, so either
+    /// form of a tuple hashes alike.
+    fn words(&self) -> (u64, u32) {
+        (
+            u64::from(self.local_ip) << 32 | u64::from(self.remote_ip),
+            u32::from(self.local_port) << 16 | u32::from(self.remote_port),
+        )
+    }
+
+    /// Its keyed hash ([`KeyedHasher::hash_12`]).
+    fn keyed_hash(&self, hasher: &KeyedHasher) -> u64 {
+        let (head, tail) = self.words();
+        hasher.hash_12(head, tail)
     }
 }
 
@@ -182,7 +189,7 @@ impl<V> TupleMap<V> {
     pub fn key<'a>(&self, t: &'a FourTuple) -> TupleKey<'a> {
         let v4 = V4Tuple::of(t);
         let hash = match &v4 {
-            Some(k) => self.hasher.hash_one(k),
+            Some(k) => k.keyed_hash(&self.hasher),
             None => self.hasher.hash_one(t),
         };
         TupleKey { tuple: t, v4, hash }
@@ -247,7 +254,7 @@ impl<V> TupleMap<V> {
         match k.v4 {
             Some(v4) => {
                 self.v4
-                    .insert_unique(k.hash, (v4, value), |(x, _)| hasher.hash_one(x));
+                    .insert_unique(k.hash, (v4, value), |(x, _)| x.keyed_hash(&hasher));
             }
             None => {
                 self.other
@@ -275,7 +282,7 @@ impl<V> TupleMap<V> {
 
     pub fn shrink_to_fit(&mut self) {
         let hasher = self.hasher;
-        self.v4.shrink_to_fit(|(x, _)| hasher.hash_one(x));
+        self.v4.shrink_to_fit(|(x, _)| x.keyed_hash(&hasher));
         self.other.shrink_to_fit(|(x, _)| hasher.hash_one(x));
     }
 
