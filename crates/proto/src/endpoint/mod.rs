@@ -172,7 +172,7 @@ pub struct Endpoint {
     listeners: handle::Slab<Listener>,
     listen_map: Map<(Option<IpAddr>, u16), ListenerHandle>,
     time_wait: TimeWaitTable,
-    timers: TimerHeap<ConnHandle>,
+    timers: TimerHeap,
     ready: VecDeque<ConnHandle>,
     replies: VecDeque<output::Reply>,
     events: VecDeque<EndpointEvent>,
@@ -261,12 +261,7 @@ impl Endpoint {
         self.events.shrink_to_fit();
         self.event_spare = VecDeque::new();
         self.loss_pool = Vec::new();
-        let conns = &self.conns;
-        self.timers.retain(|at, h| {
-            conns
-                .get(h.index, h.generation)
-                .is_some_and(|e| e.deadline == Some(at))
-        });
+        self.timers.shrink_to_fit();
     }
 
     /// Connections held in compact TIME-WAIT form.
@@ -598,12 +593,7 @@ impl Endpoint {
 
     /// When [`handle_timeout`](Self::handle_timeout) must run next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let conns = &self.conns;
-        let conn_next = self.timers.peek_valid(|at, h| {
-            conns
-                .get(h.index, h.generation)
-                .is_some_and(|e| e.deadline == Some(at))
-        });
+        let conn_next = self.timers.next();
         let tw_next = self.time_wait.next_expiry();
         match (conn_next, tw_next) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -618,9 +608,9 @@ impl Endpoint {
             let Some(e) = self.conns.get_mut(h.index, h.generation) else {
                 continue;
             };
-            if e.deadline != Some(at) {
-                continue;
-            }
+            // The heap holds each connection's `deadline` and nothing
+            // else (sync schedules it, free cancels it).
+            debug_assert_eq!(e.deadline, Some(at));
             e.deadline = None;
             match e.conn.poll_timeout() {
                 Some(due) if due <= now => {
@@ -631,18 +621,12 @@ impl Endpoint {
                 Some(later) => {
                     // The deadline moved later since this entry was made.
                     e.deadline = Some(later);
-                    self.timers.push(later, h);
+                    self.timers.schedule(later, h);
                 }
                 None => {}
             }
         }
         self.time_wait.expire(now);
-        let conns = &self.conns;
-        self.timers.compact(conns.len(), |at, h| {
-            conns
-                .get(h.index, h.generation)
-                .is_some_and(|e| e.deadline == Some(at))
-        });
     }
 
     /// After anything touched connection `h`: collect its events, move it
@@ -708,7 +692,7 @@ impl Endpoint {
             // one (see `Entry::deadline`).
             if e.deadline.is_none_or(|scheduled| at < scheduled) {
                 e.deadline = Some(at);
-                self.timers.push(at, h);
+                self.timers.schedule(at, h);
             }
         }
     }
@@ -726,6 +710,9 @@ impl Endpoint {
         let tuple = e.tuple.unpack();
         let key = TupleKey::with_hash(&tuple, e.hash);
         self.by_tuple.remove(&key);
+        if e.deadline.is_some() {
+            self.timers.cancel(h);
+        }
         self.stats.connections_freed += 1;
         if e.half_open {
             self.half_open -= 1;
