@@ -246,22 +246,24 @@ impl<V> TupleMap<V> {
         self.get(k).is_some()
     }
 
+    /// Inserts or replaces (one probe either way).
     pub fn insert(&mut self, k: &TupleKey<'_>, value: V) -> Option<V> {
-        if let Some(v) = self.get_mut(k) {
-            return Some(core::mem::replace(v, value));
-        }
+        self.last = None;
         let hasher = self.hasher;
         match k.v4 {
-            Some(v4) => {
+            Some(v4) => put(
                 self.v4
-                    .insert_unique(k.hash, (v4, value), |(x, _)| x.keyed_hash(&hasher));
-            }
-            None => {
+                    .entry(k.hash, |(x, _)| *x == v4, |(x, _)| x.keyed_hash(&hasher)),
+                v4,
+                value,
+            ),
+            None => put(
                 self.other
-                    .insert_unique(k.hash, (*k.tuple, value), |(x, _)| hasher.hash_one(x));
-            }
+                    .entry(k.hash, |(x, _)| x == k.tuple, |(x, _)| hasher.hash_one(x)),
+                *k.tuple,
+                value,
+            ),
         }
-        None
     }
 
     pub fn remove(&mut self, k: &TupleKey<'_>) -> Option<V> {
@@ -296,6 +298,19 @@ impl<V> TupleMap<V> {
     pub fn other_mut(&mut self) -> &mut HashTable<(FourTuple, V)> {
         self.last = None;
         &mut self.other
+    }
+}
+
+/// Stores `value` under `key` in a table's entry; what it replaced.
+fn put<K, V>(entry: hashbrown::hash_table::Entry<'_, (K, V)>, key: K, value: V) -> Option<V> {
+    match entry {
+        hashbrown::hash_table::Entry::Occupied(mut e) => {
+            Some(core::mem::replace(&mut e.get_mut().1, value))
+        }
+        hashbrown::hash_table::Entry::Vacant(e) => {
+            e.insert((key, value));
+            None
+        }
     }
 }
 
