@@ -21,6 +21,8 @@ mod handle;
 mod input;
 mod listener;
 mod output;
+#[cfg(test)]
+mod port_tests;
 mod secrets;
 mod timer_heap;
 mod timewait;
