@@ -1,8 +1,9 @@
 //! The addresses an endpoint owns: kept in the order they were given (the
-//! first of a family is the default source of `connect`) and sorted, so
-//! that the check every received packet makes ("is this for us?") is a
-//! binary search, not a scan of every address a host with many of them
-//! (a client spreading 4-tuples, a proxy) holds.
+//! first of a family is the default source of `connect`) and as sorted
+//! ranges of consecutive addresses, so that the check every received
+//! packet makes ("is this for us?") is a binary search over a few ranges,
+//! not a scan of every address a host with many of them (a client
+//! spreading 4-tuples over a block of addresses, a proxy) holds.
 
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -12,10 +13,10 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub(crate) struct LocalAddrs {
     /// As given, without duplicates.
     list: Vec<IpAddr>,
-    /// The IPv4 ones as integers, sorted, for lookups.
-    v4: Vec<u32>,
-    /// The IPv6 ones as integers, sorted.
-    v6: Vec<u128>,
+    /// The IPv4 ones as integers, for lookups.
+    v4: Ranges<u32>,
+    /// The IPv6 ones as integers.
+    v6: Ranges<u128>,
 }
 
 impl LocalAddrs {
@@ -30,8 +31,8 @@ impl LocalAddrs {
     /// Adds `addr` unless it is there already.
     pub fn insert(&mut self, addr: IpAddr) {
         let added = match addr {
-            IpAddr::V4(a) => insert_sorted(&mut self.v4, a.to_bits()),
-            IpAddr::V6(a) => insert_sorted(&mut self.v6, a.to_bits()),
+            IpAddr::V4(a) => self.v4.insert(a.to_bits()),
+            IpAddr::V6(a) => self.v6.insert(a.to_bits()),
         };
         if added {
             self.list.push(addr);
@@ -48,11 +49,11 @@ impl LocalAddrs {
     /// Integer comparisons: a binary search over `IpAddr`s compares enum
     /// tags and byte arrays at every step.
     fn contains_v4(&self, a: Ipv4Addr) -> bool {
-        self.v4.binary_search(&a.to_bits()).is_ok()
+        self.v4.contains(a.to_bits())
     }
 
     fn contains_v6(&self, a: Ipv6Addr) -> bool {
-        self.v6.binary_search(&a.to_bits()).is_ok()
+        self.v6.contains(a.to_bits())
     }
 
     /// In the order they were added.
@@ -61,14 +62,58 @@ impl LocalAddrs {
     }
 }
 
-/// Inserts `x` into the sorted `v`; whether it was new.
-fn insert_sorted<T: Ord>(v: &mut Vec<T>, x: T) -> bool {
-    match v.binary_search(&x) {
-        Ok(_) => false,
-        Err(at) => {
-            v.insert(at, x);
-            true
+/// Integers as sorted, disjoint, non-adjacent inclusive ranges.
+#[derive(Debug, Clone, Default)]
+struct Ranges<T> {
+    ranges: Vec<(T, T)>,
+}
+
+/// An integer with a next one (or none, at the top).
+trait Successor: Copy + Ord {
+    fn successor(self) -> Option<Self>;
+}
+
+impl Successor for u32 {
+    fn successor(self) -> Option<u32> {
+        self.checked_add(1)
+    }
+}
+
+impl Successor for u128 {
+    fn successor(self) -> Option<u128> {
+        self.checked_add(1)
+    }
+}
+
+impl<T: Successor> Ranges<T> {
+    /// The index of the first range that starts after `x`.
+    fn after(&self, x: T) -> usize {
+        self.ranges.partition_point(|r| r.0 <= x)
+    }
+
+    fn contains(&self, x: T) -> bool {
+        let i = self.after(x);
+        i > 0 && self.ranges[i - 1].1 >= x
+    }
+
+    /// Adds `x`, joining the ranges it touches; whether it was new.
+    fn insert(&mut self, x: T) -> bool {
+        if self.contains(x) {
+            return false;
         }
+        let i = self.after(x);
+        let joins_left = i > 0 && self.ranges[i - 1].1.successor() == Some(x);
+        let joins_right = i < self.ranges.len() && x.successor() == Some(self.ranges[i].0);
+        match (joins_left, joins_right) {
+            (true, true) => {
+                self.ranges[i - 1].1 = self.ranges[i].1;
+                self.ranges.remove(i);
+            }
+            (true, false) => self.ranges[i - 1].1 = x,
+            (false, true) => self.ranges[i].0 = x,
+            (false, false) => self.ranges.insert(i, (x, x)),
+        }
+        true
     }
 }
 
@@ -90,5 +135,30 @@ mod tests {
         }
         assert!(!s.contains(&v4(2)));
         assert!(!s.contains(&IpAddr::V6(Ipv6Addr::UNSPECIFIED)));
+    }
+
+    #[test]
+    fn consecutive_addresses_join_into_ranges() {
+        let mut r = Ranges::default();
+        // In an order that joins on the left, on the right and both.
+        for x in [5u32, 7, 6, 9, 3, 4, 10, u32::MAX, 0] {
+            assert!(r.insert(x));
+        }
+        assert!(!r.insert(6), "a duplicate");
+        assert_eq!(r.ranges, [(0, 0), (3, 7), (9, 10), (u32::MAX, u32::MAX)]);
+        let members = [0u32, 3, 4, 5, 6, 7, 9, 10, u32::MAX];
+        for x in 0..=12u32 {
+            assert_eq!(r.contains(x), members.contains(&x), "{x}");
+        }
+        assert!(r.contains(u32::MAX) && !r.contains(u32::MAX - 1));
+        // A block of client addresses is one range.
+        let mut s = LocalAddrs::new(&[IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
+        for i in 0..256u32 {
+            s.insert(IpAddr::V4(Ipv4Addr::from(0x0a01_0000 + i)));
+        }
+        assert_eq!(s.v4.ranges.len(), 2);
+        assert_eq!(s.as_slice().len(), 257);
+        assert!(s.contains(&IpAddr::V4(Ipv4Addr::new(10, 1, 0, 255))));
+        assert!(!s.contains(&IpAddr::V4(Ipv4Addr::new(10, 1, 1, 0))));
     }
 }

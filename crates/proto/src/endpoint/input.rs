@@ -13,6 +13,7 @@ use super::cookie;
 use super::demux::FourTuple;
 use super::output::Reply;
 use super::timewait::TwVerdict;
+use super::tuple_map::{Lookup, TupleKey};
 use super::{ConnHandle, Endpoint, Entry, ListenerHandle};
 use crate::conn::{reset_for, Checked, Connection, SoftError, SynInfo};
 
@@ -77,12 +78,8 @@ impl Endpoint {
         };
         let plausible = seg.src_port != 0 && seg.dst_port != 0 && answerable(src);
         let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
-        let conn = if plausible {
-            self.by_tuple.lookup(&tuple)
-        } else {
-            None
-        };
-        if let Some(h) = conn {
+        let found = plausible.then(|| self.by_tuple.lookup(&tuple));
+        if let Some(Lookup::Hit(h)) = found {
             if let Some(e) = self.conns.get_mut(h.index, h.generation) {
                 e.conn.lend_event_storage(&mut self.event_spare);
                 match pending {
@@ -110,7 +107,12 @@ impl Endpoint {
             self.stats.malformed += 1;
             return;
         }
-        if self.time_wait_input(now, &tuple, &seg) {
+        // The hash of the connection table's miss serves the tables after.
+        let key = match found {
+            Some(Lookup::Miss(key)) => key,
+            _ => self.by_tuple.key(&tuple),
+        };
+        if self.time_wait_input(now, &key, &seg) {
             return;
         }
         let listener = self
@@ -119,7 +121,7 @@ impl Endpoint {
             .or_else(|| self.listen_map.get(&(None, seg.dst_port)))
             .copied();
         match listener {
-            Some(l) => self.listener_input(now, l, tuple, &seg),
+            Some(l) => self.listener_input(now, l, &key, &seg),
             None => self.reset(tuple, &seg),
         }
     }
@@ -140,18 +142,18 @@ impl Endpoint {
 
     /// A segment for a compact TIME-WAIT entry. Returns whether it was
     /// handled (false: a new SYN to pass on to the listener).
-    fn time_wait_input(&mut self, now: Instant, tuple: &FourTuple, seg: &TcpRepr<'_>) -> bool {
-        let Some(tw) = self.time_wait.get_mut(tuple) else {
+    fn time_wait_input(&mut self, now: Instant, key: &TupleKey<'_>, seg: &TcpRepr<'_>) -> bool {
+        let Some(tw) = self.time_wait.get_mut(key) else {
             return false;
         };
         match tw.judge(seg) {
             TwVerdict::Drop => true,
             TwVerdict::Close => {
-                self.time_wait.remove(tuple);
+                self.time_wait.remove(key);
                 true
             }
             TwVerdict::Reopen => {
-                self.time_wait.remove(tuple);
+                self.time_wait.remove(key);
                 false
             }
             verdict => {
@@ -160,7 +162,7 @@ impl Endpoint {
                 }
                 let (seq, ack, window, ts) = tw.ack(now);
                 self.push_reply(Reply::Ack {
-                    tuple: *tuple,
+                    tuple: *key.tuple(),
                     seq,
                     ack,
                     window,
@@ -177,15 +179,16 @@ impl Endpoint {
         &mut self,
         now: Instant,
         l: ListenerHandle,
-        tuple: FourTuple,
+        key: &TupleKey<'_>,
         seg: &TcpRepr<'_>,
     ) {
+        let tuple = *key.tuple();
         let flags = seg.flags;
         if flags.contains(TcpFlags::RST) {
             return;
         }
         if flags.contains(TcpFlags::ACK) {
-            if !flags.contains(TcpFlags::SYN) && self.cookie_ack(now, l, tuple, seg) {
+            if !flags.contains(TcpFlags::SYN) && self.cookie_ack(now, l, key, seg) {
                 return;
             }
             self.reset(tuple, seg);
@@ -215,16 +218,20 @@ impl Endpoint {
         let mut conn =
             Connection::listen_lent(cfg, tuple.local.port(), iss, now, &mut self.event_spare);
         conn.handle_segment(now, seg);
-        let h = self.insert(Entry {
-            conn,
-            tuple: tuple.into(),
-            listener: Some(l),
-            half_open: true,
-            owned: false,
-            released: false,
-            in_ready: false,
-            deadline: None,
-        });
+        let h = self.insert(
+            key,
+            Entry {
+                conn,
+                tuple: key.packed(),
+                hash: key.hash(),
+                listener: Some(l),
+                half_open: true,
+                owned: false,
+                released: false,
+                in_ready: false,
+                deadline: None,
+            },
+        );
         self.half_open += 1;
         if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
             listener.syn_queue += 1;
@@ -284,9 +291,10 @@ impl Endpoint {
         &mut self,
         now: Instant,
         l: ListenerHandle,
-        tuple: FourTuple,
+        key: &TupleKey<'_>,
         seg: &TcpRepr<'_>,
     ) -> bool {
+        let tuple = *key.tuple();
         if !self.config.syn_cookies {
             return false;
         }
@@ -317,16 +325,20 @@ impl Endpoint {
         };
         let mut conn = Connection::from_syn_cookie(cfg, tuple.local.port(), decoded.iss, &syn, now);
         conn.handle_segment(now, seg);
-        let h = self.insert(Entry {
-            conn,
-            tuple: tuple.into(),
-            listener: Some(l),
-            half_open: false,
-            owned: false,
-            released: false,
-            in_ready: false,
-            deadline: None,
-        });
+        let h = self.insert(
+            key,
+            Entry {
+                conn,
+                tuple: key.packed(),
+                hash: key.hash(),
+                listener: Some(l),
+                half_open: false,
+                owned: false,
+                released: false,
+                in_ready: false,
+                deadline: None,
+            },
+        );
         self.stats.syn_cookies_accepted += 1;
         // It was SYN-RECEIVED for an instant; it became established (or
         // died) with this ACK, so count it as such in sync.
@@ -443,7 +455,7 @@ impl Endpoint {
             local: SocketAddr::new(q.src, q.src_port),
             remote: SocketAddr::new(q.dst, q.dst_port),
         };
-        self.by_tuple.get(&tuple).copied()
+        self.by_tuple.get(&self.by_tuple.key(&tuple)).copied()
     }
 
     fn path_mtu(&mut self, now: Instant, q: &QuotedTcp, mtu: u32, ip_header: u32) {

@@ -21,6 +21,8 @@ mod handle;
 mod input;
 mod listener;
 mod output;
+#[cfg(test)]
+mod port_tests;
 mod secrets;
 mod timer_heap;
 mod timewait;
@@ -39,7 +41,7 @@ use listener::Listener;
 use secrets::Secrets;
 use timer_heap::TimerHeap;
 use timewait::{TimeWait, TimeWaitTable};
-use tuple_map::{PackedTuple, TupleMap};
+use tuple_map::{PackedTuple, TupleKey, TupleMap};
 
 pub use config::EndpointConfig;
 use config::FamilyConfigs;
@@ -139,6 +141,9 @@ pub struct EndpointStats {
 struct Entry {
     conn: Connection,
     tuple: PackedTuple,
+    /// The tuple's keyed hash (`TupleKey`), for the tables it leaves
+    /// when the connection is freed.
+    hash: u64,
     /// The listener that created it, until it is accepted.
     listener: Option<ListenerHandle>,
     /// Counted in the half-open (SYN queue) totals.
@@ -169,7 +174,7 @@ pub struct Endpoint {
     listeners: handle::Slab<Listener>,
     listen_map: Map<(Option<IpAddr>, u16), ListenerHandle>,
     time_wait: TimeWaitTable,
-    timers: TimerHeap<ConnHandle>,
+    timers: TimerHeap,
     ready: VecDeque<ConnHandle>,
     replies: VecDeque<output::Reply>,
     events: VecDeque<EndpointEvent>,
@@ -258,12 +263,7 @@ impl Endpoint {
         self.events.shrink_to_fit();
         self.event_spare = VecDeque::new();
         self.loss_pool = Vec::new();
-        let conns = &self.conns;
-        self.timers.retain(|at, h| {
-            conns
-                .get(h.index, h.generation)
-                .is_some_and(|e| e.deadline == Some(at))
-        });
+        self.timers.shrink_to_fit();
     }
 
     /// Connections held in compact TIME-WAIT form.
@@ -390,16 +390,17 @@ impl Endpoint {
                 .find(|a| a.is_ipv4() == remote.is_ipv4())
                 .ok_or(EndpointError::AddrNotAvailable)?,
         };
-        let port = match local.map(|l| l.port()) {
+        let (port, hash) = match local.map(|l| l.port()) {
             Some(p) if p != 0 => {
                 let tuple = FourTuple {
                     local: SocketAddr::new(local_ip, p),
                     remote,
                 };
-                if self.tuple_in_use(&tuple) {
+                let key = self.by_tuple.key(&tuple);
+                if self.tuple_in_use(&key) {
                     return Err(EndpointError::AddrInUse);
                 }
-                p
+                (p, key.hash())
             }
             _ => self.ephemeral_port(local_ip, remote)?,
         };
@@ -407,6 +408,7 @@ impl Endpoint {
             local: SocketAddr::new(local_ip, port),
             remote,
         };
+        let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
         let mut conn =
@@ -414,28 +416,39 @@ impl Endpoint {
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
-        let h = self.insert(Entry {
-            conn,
-            tuple: tuple.into(),
-            listener: None,
-            half_open: false,
-            owned: true,
-            released: false,
-            in_ready: false,
-            deadline: None,
-        });
+        let h = self.insert(
+            &key,
+            Entry {
+                conn,
+                tuple: key.packed(),
+                hash,
+                listener: None,
+                half_open: false,
+                owned: true,
+                released: false,
+                in_ready: false,
+                deadline: None,
+            },
+        );
         self.sync(h, true);
         Ok(h)
     }
 
-    fn tuple_in_use(&self, tuple: &FourTuple) -> bool {
-        self.by_tuple.contains_key(tuple) || self.time_wait.contains_key(tuple)
+    /// Whether a connection or a TIME-WAIT entry holds the tuple (one
+    /// hash for both tables).
+    fn tuple_in_use(&self, key: &TupleKey<'_>) -> bool {
+        self.by_tuple.contains_key(key) || self.time_wait.contains_key(key)
     }
 
     /// RFC 6056 §3.3.3 (Algorithm 3): search from a keyed offset so the
     /// sequence of ports is unpredictable, skipping 4-tuples in use or in
-    /// TIME-WAIT.
-    fn ephemeral_port(&mut self, local: IpAddr, remote: SocketAddr) -> Result<u16, EndpointError> {
+    /// TIME-WAIT. The port, and the hash of its tuple for the tables the
+    /// connection enters.
+    fn ephemeral_port(
+        &mut self,
+        local: IpAddr,
+        remote: SocketAddr,
+    ) -> Result<(u16, u64), EndpointError> {
         let (lo, hi) = self.config.ephemeral_ports;
         let count = u32::from(hi.saturating_sub(lo)) + 1;
         let offset = self.secrets.port_offset(local, remote);
@@ -446,18 +459,19 @@ impl Endpoint {
                 local: SocketAddr::new(local, port),
                 remote,
             };
-            if !self.tuple_in_use(&tuple) {
-                return Ok(port);
+            let key = self.by_tuple.key(&tuple);
+            if !self.tuple_in_use(&key) {
+                return Ok((port, key.hash()));
             }
         }
         Err(EndpointError::NoPortsAvailable)
     }
 
-    fn insert(&mut self, entry: Entry) -> ConnHandle {
-        let tuple = entry.tuple.unpack();
+    /// Stores a new connection, known by `key` (its tuple, hashed).
+    fn insert(&mut self, key: &TupleKey<'_>, entry: Entry) -> ConnHandle {
         let (index, generation) = self.conns.insert(entry);
         let h = ConnHandle { index, generation };
-        self.by_tuple.insert(tuple, h);
+        self.by_tuple.insert(key, h);
         self.stats.connections_opened += 1;
         h
     }
@@ -581,12 +595,7 @@ impl Endpoint {
 
     /// When [`handle_timeout`](Self::handle_timeout) must run next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let conns = &self.conns;
-        let conn_next = self.timers.peek_valid(|at, h| {
-            conns
-                .get(h.index, h.generation)
-                .is_some_and(|e| e.deadline == Some(at))
-        });
+        let conn_next = self.timers.next();
         let tw_next = self.time_wait.next_expiry();
         match (conn_next, tw_next) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -601,9 +610,9 @@ impl Endpoint {
             let Some(e) = self.conns.get_mut(h.index, h.generation) else {
                 continue;
             };
-            if e.deadline != Some(at) {
-                continue;
-            }
+            // The heap holds each connection's `deadline` and nothing
+            // else (sync schedules it, free cancels it).
+            debug_assert_eq!(e.deadline, Some(at));
             e.deadline = None;
             match e.conn.poll_timeout() {
                 Some(due) if due <= now => {
@@ -614,18 +623,12 @@ impl Endpoint {
                 Some(later) => {
                     // The deadline moved later since this entry was made.
                     e.deadline = Some(later);
-                    self.timers.push(later, h);
+                    self.timers.schedule(later, h);
                 }
                 None => {}
             }
         }
         self.time_wait.expire(now);
-        let conns = &self.conns;
-        self.timers.compact(conns.len(), |at, h| {
-            conns
-                .get(h.index, h.generation)
-                .is_some_and(|e| e.deadline == Some(at))
-        });
     }
 
     /// After anything touched connection `h`: collect its events, move it
@@ -691,7 +694,7 @@ impl Endpoint {
             // one (see `Entry::deadline`).
             if e.deadline.is_none_or(|scheduled| at < scheduled) {
                 e.deadline = Some(at);
-                self.timers.push(at, h);
+                self.timers.schedule(at, h);
             }
         }
     }
@@ -707,7 +710,11 @@ impl Endpoint {
             return;
         };
         let tuple = e.tuple.unpack();
-        self.by_tuple.remove(&tuple);
+        let key = TupleKey::with_hash(&tuple, e.hash);
+        self.by_tuple.remove(&key);
+        if e.deadline.is_some() {
+            self.timers.cancel(h);
+        }
         self.stats.connections_freed += 1;
         if e.half_open {
             self.half_open -= 1;
@@ -733,7 +740,7 @@ impl Endpoint {
         }
         if let Some(info) = e.conn.time_wait_info() {
             if self.time_wait.len() < self.config.max_time_wait {
-                self.time_wait.insert(tuple, TimeWait::new(&info));
+                self.time_wait.insert(&key, TimeWait::new(&info));
             }
         }
         if e.owned && !e.released {

@@ -4,18 +4,20 @@
 //!
 //! A busy client holds tens of thousands of these, so each costs what it
 //! must and no more: a 28-byte [`TimeWait`] under a 12-byte IPv4 key (see
-//! `tuple_map`), and a 20-byte entry in an expiry queue. The queue is in
+//! `tuple_map`), and a 28-byte entry (key, hash and time) in an expiry
+//! queue. The queue is in
 //! order of expiry because every entry waits the same 2·MSL from when it
 //! was made (or restarted), so the next expiry is at its front.
 
 use alloc::collections::VecDeque;
-use core::hash::Hash;
+
+use hashbrown::HashTable;
 
 use wire::tcp::{TcpFlags, TcpRepr, Timestamps};
 use wire::{Instant, SeqNum};
 
-use super::demux::{FourTuple, KeyedHasher, Map};
-use super::tuple_map::{TupleMap, V4Tuple};
+use super::demux::{FourTuple, KeyedHasher};
+use super::tuple_map::{TupleKey, TupleMap, V4Tuple};
 use crate::conn::TimeWaitInfo;
 
 /// What a compact TIME-WAIT entry does with a segment.
@@ -110,16 +112,20 @@ impl TimeWait {
     }
 }
 
-/// An entry of an expiry queue: when to look at `key` again.
+/// An entry of an expiry queue: when to look at `key` again, and its
+/// hash, so that the look needs no hashing.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, packed(4))]
 struct Due<K: Copy> {
     at: Instant,
     key: K,
+    hash: u64,
 }
 
 /// The TIME-WAIT entries of an endpoint and their expiry queues, one
-/// per key family of the [`TupleMap`].
+/// per key family of the [`TupleMap`]. Keys come hashed ([`TupleKey`]):
+/// the table must be made with the hasher of the endpoint's connection
+/// table, so that one hash serves both.
 #[derive(Debug)]
 pub(crate) struct TimeWaitTable {
     entries: TupleMap<TimeWait>,
@@ -140,26 +146,30 @@ impl TimeWaitTable {
         self.entries.len()
     }
 
-    pub fn contains_key(&self, t: &FourTuple) -> bool {
-        self.entries.contains_key(t)
+    pub fn contains_key(&self, k: &TupleKey<'_>) -> bool {
+        self.entries.contains_key(k)
     }
 
-    pub fn get_mut(&mut self, t: &FourTuple) -> Option<&mut TimeWait> {
-        self.entries.get_mut(t)
+    pub fn get_mut(&mut self, k: &TupleKey<'_>) -> Option<&mut TimeWait> {
+        self.entries.get_mut(k)
     }
 
-    pub fn remove(&mut self, t: &FourTuple) -> Option<TimeWait> {
-        self.entries.remove(t)
+    pub fn remove(&mut self, k: &TupleKey<'_>) -> Option<TimeWait> {
+        self.entries.remove(k)
     }
 
-    /// Holds `t` in TIME-WAIT until `tw.expires` (or later, if restarted).
-    pub fn insert(&mut self, t: FourTuple, tw: TimeWait) {
-        let at = tw.expires;
-        match V4Tuple::of(&t) {
-            Some(key) => self.v4_queue.push_back(Due { at, key }),
-            None => self.other_queue.push_back(Due { at, key: t }),
+    /// Holds `k` in TIME-WAIT until `tw.expires` (or later, if restarted).
+    pub fn insert(&mut self, k: &TupleKey<'_>, tw: TimeWait) {
+        let (at, hash) = (tw.expires, k.hash());
+        match V4Tuple::of(k.tuple()) {
+            Some(key) => self.v4_queue.push_back(Due { at, key, hash }),
+            None => self.other_queue.push_back(Due {
+                at,
+                key: *k.tuple(),
+                hash,
+            }),
         }
-        self.entries.insert(t, tw);
+        self.entries.insert(k, tw);
     }
 
     /// When the next entry may expire.
@@ -185,25 +195,33 @@ impl TimeWaitTable {
     }
 }
 
-fn expire<K: Copy + Eq + Hash>(
-    entries: &mut Map<K, TimeWait>,
+/// Pops the queue's entries due by `now`: each is found once, by the hash
+/// the queue kept, and either forgotten or, if a retransmitted FIN
+/// restarted its wait, queued again.
+fn expire<K: Copy + Eq>(
+    entries: &mut HashTable<(K, TimeWait)>,
     queue: &mut VecDeque<Due<K>>,
     now: Instant,
 ) {
-    while let Some(&Due { at, key }) = queue.front() {
+    while let Some(&Due { at, key, hash }) = queue.front() {
         if at > now {
             break;
         }
         queue.pop_front();
-        match entries.get(&key).map(|tw| tw.expires) {
-            Some(expires) if expires > at => {
-                // Restarted by a retransmitted FIN: wait again.
-                queue.push_back(Due { at: expires, key });
-            }
-            Some(_) => {
-                entries.remove(&key);
-            }
-            None => {}
+        let Ok(entry) = entries.find_entry(hash, |(k, _)| *k == key) else {
+            // Gone already (a RST, a reopening SYN).
+            continue;
+        };
+        let expires = entry.get().1.expires;
+        if expires > at {
+            // Restarted by a retransmitted FIN: wait again.
+            queue.push_back(Due {
+                at: expires,
+                key,
+                hash,
+            });
+        } else {
+            entry.remove();
         }
     }
 }
@@ -232,7 +250,7 @@ mod tests {
         // queue included.
         assert_eq!(size_of::<TimeWait>(), 28);
         assert_eq!(size_of::<(V4Tuple, TimeWait)>(), 40);
-        assert_eq!(size_of::<Due<V4Tuple>>(), 20);
+        assert_eq!(size_of::<Due<V4Tuple>>(), 28);
     }
 
     #[test]
@@ -244,20 +262,52 @@ mod tests {
         };
         let a = t(Ipv4Addr::new(10, 0, 0, 1).into());
         let b = t(Ipv6Addr::LOCALHOST.into());
+        let (ka, kb) = (table.entries.key(&a), table.entries.key(&b));
         let s = Instant::from_secs;
-        table.insert(a, TimeWait::new(&info(s(60))));
-        table.insert(b, TimeWait::new(&info(s(61))));
+        table.insert(&ka, TimeWait::new(&info(s(60))));
+        table.insert(&kb, TimeWait::new(&info(s(61))));
         assert_eq!(table.next_expiry(), Some(s(60)));
-        table.get_mut(&a).unwrap().expires = s(30) + Duration::from_secs(60);
+        table.get_mut(&ka).unwrap().expires = s(30) + Duration::from_secs(60);
         table.expire(s(60));
-        assert!(table.contains_key(&a), "restarted");
+        assert!(table.contains_key(&ka), "restarted");
         assert_eq!(table.next_expiry(), Some(s(61)));
         table.expire(s(61));
-        assert!(!table.contains_key(&b));
+        assert!(!table.contains_key(&kb));
+        assert!(table.contains_key(&ka));
         assert_eq!(table.next_expiry(), Some(s(90)));
+        table.expire(s(90) - Duration::from_micros(1));
+        assert!(table.contains_key(&ka), "not a microsecond early");
         table.expire(s(90));
         assert_eq!(table.len(), 0);
         assert_eq!(table.next_expiry(), None);
+    }
+
+    #[test]
+    fn entries_removed_early_leave_only_their_queue_slot() {
+        let mut table = TimeWaitTable::with_hasher(KeyedHasher::new(3, 4));
+        let t = |port: u16| FourTuple {
+            local: SocketAddr::new(Ipv4Addr::new(10, 0, 0, 1).into(), 80),
+            remote: SocketAddr::new(Ipv4Addr::new(10, 0, 0, 2).into(), port),
+        };
+        let s = Instant::from_secs;
+        // Many entries, so that the table grows (and rehashes) under the
+        // queue: the hashes the queue kept must stay valid.
+        for port in 1..=500 {
+            let x = t(port);
+            let k = table.entries.key(&x);
+            table.insert(&k, TimeWait::new(&info(s(u64::from(port)))));
+        }
+        // A RST (or a reopening SYN) takes entry 2 away early.
+        assert!(table.remove(&table.entries.key(&t(2))).is_some());
+        table.expire(s(3));
+        assert_eq!(table.len(), 497);
+        for port in [1, 2, 3] {
+            assert!(!table.contains_key(&table.entries.key(&t(port))));
+        }
+        assert!(table.contains_key(&table.entries.key(&t(4))));
+        assert_eq!(table.next_expiry(), Some(s(4)));
+        table.expire(s(500));
+        assert_eq!(table.len(), 0);
     }
 
     #[test]

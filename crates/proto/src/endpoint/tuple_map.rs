@@ -1,4 +1,5 @@
-//! Maps keyed by 4-tuple that keep IPv4 keys in 12 bytes.
+//! Maps keyed by 4-tuple that keep IPv4 keys in 12 bytes and hash each
+//! tuple once.
 //!
 //! A [`FourTuple`] is two `SocketAddr`s, 64 bytes, sized for IPv6. Every
 //! connection and every TIME-WAIT entry is one key of a hash map, and a
@@ -6,12 +7,20 @@
 //! connections the keys alone would cost more than the rest of the
 //! demultiplexing. IPv4 tuples are stored as a [`V4Tuple`]; anything else
 //! keeps the full tuple in a second map.
+//!
+//! A segment for no connection is looked up in the connection table, then
+//! in TIME-WAIT; a connect checks both for every port it tries. Each
+//! lookup used to hash the tuple again (SipHash, most of the cost of a
+//! lookup in a table that fits the cache), so the tables take a
+//! [`TupleKey`], a tuple hashed once.
 
 use alloc::boxed::Box;
-use core::hash::{Hash, Hasher};
+use core::hash::BuildHasher;
 use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use super::demux::{FourTuple, KeyedHasher, Map};
+use hashbrown::HashTable;
+
+use super::demux::{FourTuple, KeyedHasher};
 
 /// An IPv4 4-tuple, packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,21 +91,82 @@ impl From<FourTuple> for PackedTuple {
     }
 }
 
-/// Every segment hashes its tuple: two fixed-size writes (one SipHash
-/// block and a tail) rather than the derived four.
-impl Hash for V4Tuple {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from(self.local_ip) << 32 | u64::from(self.remote_ip));
-        state.write_u32(u32::from(self.local_port) << 16 | u32::from(self.remote_port));
+impl V4Tuple {
+    /// The 12 bytes hashed: the addresses, then the ports. The same
+    /// writes as [`FourTuple`]'s `Hash` makes for an IPv4 tuple, so either
+    /// form of a tuple hashes alike.
+    fn words(&self) -> (u64, u32) {
+        (
+            u64::from(self.local_ip) << 32 | u64::from(self.remote_ip),
+            u32::from(self.local_port) << 16 | u32::from(self.remote_port),
+        )
+    }
+
+    /// Its keyed hash ([`KeyedHasher::hash_12`]).
+    fn keyed_hash(&self, hasher: &KeyedHasher) -> u64 {
+        let (head, tail) = self.words();
+        hasher.hash_12(head, tail)
     }
 }
 
-/// A keyed hash map from 4-tuples to `V`, with the method names of the
-/// `HashMap` it replaces. See the [module docs](self).
+/// A 4-tuple with its keyed hash, computed once per segment or connect
+/// and used for every table the tuple goes to (the connections, then
+/// TIME-WAIT), instead of once per table and call. Only
+/// [`TupleMap::key`] computes one: every [`TupleMap`] of an endpoint
+/// shares its hasher, so the hash is valid for all of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TupleKey<'a> {
+    tuple: &'a FourTuple,
+    v4: Option<V4Tuple>,
+    hash: u64,
+}
+
+impl<'a> TupleKey<'a> {
+    /// The key of `tuple` whose hash, computed by [`TupleMap::key`]
+    /// earlier, is `hash` (as a connection's entry keeps it).
+    pub fn with_hash(tuple: &'a FourTuple, hash: u64) -> TupleKey<'a> {
+        TupleKey {
+            tuple,
+            v4: V4Tuple::of(tuple),
+            hash,
+        }
+    }
+
+    /// The tuple.
+    pub fn tuple(&self) -> &'a FourTuple {
+        self.tuple
+    }
+
+    /// Its keyed hash.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// The packed form of the tuple, as a connection's entry keeps it.
+    pub fn packed(&self) -> PackedTuple {
+        match self.v4 {
+            Some(k) => PackedTuple::V4(k),
+            None => PackedTuple::Other(Box::new(*self.tuple)),
+        }
+    }
+}
+
+/// What [`TupleMap::lookup`] found.
+#[derive(Debug)]
+pub(crate) enum Lookup<'a, V> {
+    /// The value.
+    Hit(V),
+    /// Nothing; the key, hashed, for the tables looked at next.
+    Miss(TupleKey<'a>),
+}
+
+/// A keyed hash table from 4-tuples to `V`, taking keys hashed once
+/// ([`TupleKey`]). See the [module docs](self).
 #[derive(Debug)]
 pub(crate) struct TupleMap<V> {
-    v4: Map<V4Tuple, V>,
-    other: Map<FourTuple, V>,
+    hasher: KeyedHasher,
+    v4: HashTable<(V4Tuple, V)>,
+    other: HashTable<(FourTuple, V)>,
     /// The last IPv4 key [`lookup`](Self::lookup) found, and its value:
     /// segments come in runs of one flow (a window of data, its ACKs), and
     /// a run after the first segment skips the hash. Any change to the
@@ -107,28 +177,43 @@ pub(crate) struct TupleMap<V> {
 impl<V> TupleMap<V> {
     pub fn with_hasher(hasher: KeyedHasher) -> TupleMap<V> {
         TupleMap {
-            v4: Map::with_hasher(hasher),
-            other: Map::with_hasher(hasher),
+            hasher,
+            v4: HashTable::new(),
+            other: HashTable::new(),
             last: None,
         }
     }
 
+    /// `t` with its hash under this map's secret key (SipHash-1-3, see
+    /// `demux`), good for every map made with the same hasher.
+    pub fn key<'a>(&self, t: &'a FourTuple) -> TupleKey<'a> {
+        let v4 = V4Tuple::of(t);
+        let hash = match &v4 {
+            Some(k) => k.keyed_hash(&self.hasher),
+            None => self.hasher.hash_one(t),
+        };
+        TupleKey { tuple: t, v4, hash }
+    }
+
     /// The value for `t`, as `get`, remembering an IPv4 hit for the next
-    /// lookup.
-    pub fn lookup(&mut self, t: &FourTuple) -> Option<V>
+    /// lookup; on a miss, the hashed key for the tables asked next.
+    pub fn lookup<'a>(&mut self, t: &'a FourTuple) -> Lookup<'a, V>
     where
         V: Copy,
     {
-        match V4Tuple::of(t) {
-            Some(k) => match self.last {
-                Some((last, v)) if last == k => Some(v),
-                _ => {
-                    let v = *self.v4.get(&k)?;
-                    self.last = Some((k, v));
-                    Some(v)
-                }
-            },
-            None => self.other.get(t).copied(),
+        if let (Some((last, v)), Some(k)) = (self.last, V4Tuple::of(t)) {
+            if last == k {
+                return Lookup::Hit(v);
+            }
+        }
+        let key = self.key(t);
+        match (key.v4, self.get(&key)) {
+            (Some(k), Some(&v)) => {
+                self.last = Some((k, v));
+                Lookup::Hit(v)
+            }
+            (None, Some(&v)) => Lookup::Hit(v),
+            (_, None) => Lookup::Miss(key),
         }
     }
 
@@ -136,56 +221,96 @@ impl<V> TupleMap<V> {
         self.v4.len() + self.other.len()
     }
 
-    pub fn get(&self, t: &FourTuple) -> Option<&V> {
-        match V4Tuple::of(t) {
-            Some(k) => self.v4.get(&k),
-            None => self.other.get(t),
+    pub fn get(&self, k: &TupleKey<'_>) -> Option<&V> {
+        match k.v4 {
+            Some(v4) => self.v4.find(k.hash, |(x, _)| *x == v4).map(|(_, v)| v),
+            None => self
+                .other
+                .find(k.hash, |(x, _)| x == k.tuple)
+                .map(|(_, v)| v),
         }
     }
 
-    pub fn get_mut(&mut self, t: &FourTuple) -> Option<&mut V> {
+    pub fn get_mut(&mut self, k: &TupleKey<'_>) -> Option<&mut V> {
         self.last = None;
-        match V4Tuple::of(t) {
-            Some(k) => self.v4.get_mut(&k),
-            None => self.other.get_mut(t),
+        match k.v4 {
+            Some(v4) => self.v4.find_mut(k.hash, |(x, _)| *x == v4).map(|(_, v)| v),
+            None => self
+                .other
+                .find_mut(k.hash, |(x, _)| x == k.tuple)
+                .map(|(_, v)| v),
         }
     }
 
-    pub fn contains_key(&self, t: &FourTuple) -> bool {
-        self.get(t).is_some()
+    pub fn contains_key(&self, k: &TupleKey<'_>) -> bool {
+        self.get(k).is_some()
     }
 
-    pub fn insert(&mut self, t: FourTuple, value: V) -> Option<V> {
+    /// Inserts or replaces (one probe either way).
+    pub fn insert(&mut self, k: &TupleKey<'_>, value: V) -> Option<V> {
         self.last = None;
-        match V4Tuple::of(&t) {
-            Some(k) => self.v4.insert(k, value),
-            None => self.other.insert(t, value),
+        let hasher = self.hasher;
+        match k.v4 {
+            Some(v4) => put(
+                self.v4
+                    .entry(k.hash, |(x, _)| *x == v4, |(x, _)| x.keyed_hash(&hasher)),
+                v4,
+                value,
+            ),
+            None => put(
+                self.other
+                    .entry(k.hash, |(x, _)| x == k.tuple, |(x, _)| hasher.hash_one(x)),
+                *k.tuple,
+                value,
+            ),
         }
     }
 
-    pub fn remove(&mut self, t: &FourTuple) -> Option<V> {
+    pub fn remove(&mut self, k: &TupleKey<'_>) -> Option<V> {
         self.last = None;
-        match V4Tuple::of(t) {
-            Some(k) => self.v4.remove(&k),
-            None => self.other.remove(t),
+        match k.v4 {
+            Some(v4) => self
+                .v4
+                .find_entry(k.hash, |(x, _)| *x == v4)
+                .ok()
+                .map(|e| e.remove().0 .1),
+            None => self
+                .other
+                .find_entry(k.hash, |(x, _)| x == k.tuple)
+                .ok()
+                .map(|e| e.remove().0 .1),
         }
     }
 
     pub fn shrink_to_fit(&mut self) {
-        self.v4.shrink_to_fit();
-        self.other.shrink_to_fit();
+        let hasher = self.hasher;
+        self.v4.shrink_to_fit(|(x, _)| x.keyed_hash(&hasher));
+        self.other.shrink_to_fit(|(x, _)| hasher.hash_one(x));
     }
 
     /// The IPv4 part, keyed by packed tuples.
-    pub fn v4_mut(&mut self) -> &mut Map<V4Tuple, V> {
+    pub fn v4_mut(&mut self) -> &mut HashTable<(V4Tuple, V)> {
         self.last = None;
         &mut self.v4
     }
 
     /// The rest, keyed by full tuples.
-    pub fn other_mut(&mut self) -> &mut Map<FourTuple, V> {
+    pub fn other_mut(&mut self) -> &mut HashTable<(FourTuple, V)> {
         self.last = None;
         &mut self.other
+    }
+}
+
+/// Stores `value` under `key` in a table's entry; what it replaced.
+fn put<K, V>(entry: hashbrown::hash_table::Entry<'_, (K, V)>, key: K, value: V) -> Option<V> {
+    match entry {
+        hashbrown::hash_table::Entry::Occupied(mut e) => {
+            Some(core::mem::replace(&mut e.get_mut().1, value))
+        }
+        hashbrown::hash_table::Entry::Vacant(e) => {
+            e.insert((key, value));
+            None
+        }
     }
 }
 
@@ -201,6 +326,11 @@ mod tests {
         }
     }
 
+    /// Whether `m` holds `t`, hashing it afresh.
+    fn holds<V>(m: &TupleMap<V>, t: &FourTuple) -> bool {
+        m.contains_key(&m.key(t))
+    }
+
     #[test]
     fn both_families_round_trip() {
         let mut m = TupleMap::with_hasher(KeyedHasher::new(1, 2));
@@ -208,20 +338,72 @@ mod tests {
         let v6 = tuple(Ipv6Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into());
         assert!(V4Tuple::of(&v4).is_some());
         assert_eq!(V4Tuple::of(&v6), None);
-        assert_eq!(m.insert(v4, 1), None);
-        assert_eq!(m.insert(v6, 2), None);
+        let (k4, k6) = (m.key(&v4), m.key(&v6));
+        assert_eq!(m.insert(&k4, 1), None);
+        assert_eq!(m.insert(&k6, 2), None);
+        assert_eq!(m.insert(&k6, 4), Some(2), "an insert replaces");
         assert_eq!(m.len(), 2);
-        assert_eq!(m.get(&v4), Some(&1));
-        assert_eq!(m.get(&v6), Some(&2));
+        assert_eq!(m.get(&m.key(&v4)), Some(&1));
+        assert_eq!(m.get(&m.key(&v6)), Some(&4));
         let swapped = FourTuple {
             local: v4.remote,
             remote: v4.local,
         };
-        assert!(!m.contains_key(&swapped), "direction matters");
-        *m.get_mut(&v4).unwrap() = 3;
-        assert_eq!(m.remove(&v4), Some(3));
-        assert_eq!(m.remove(&v4), None);
+        assert!(!holds(&m, &swapped), "direction matters");
+        *m.get_mut(&k4).unwrap() = 3;
+        assert_eq!(m.remove(&k4), Some(3));
+        assert_eq!(m.remove(&k4), None);
         assert_eq!(m.len(), 1);
+        assert!(holds(&m, &v6));
+    }
+
+    #[test]
+    fn keys_hash_alike_in_both_forms_and_differ_by_secret() {
+        let v4 = tuple([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        let h = KeyedHasher::new(1, 2);
+        let m: TupleMap<u8> = TupleMap::with_hasher(h);
+        // The packed and the full form of an IPv4 tuple: one hash.
+        assert_eq!(m.key(&v4).hash(), h.hash_one(v4));
+        let other: TupleMap<u8> = TupleMap::with_hasher(KeyedHasher::new(1, 3));
+        assert_ne!(m.key(&v4).hash(), other.key(&v4).hash());
+        let k = TupleKey::with_hash(&v4, m.key(&v4).hash());
+        assert_eq!(k.packed(), PackedTuple::from(v4));
+    }
+
+    #[test]
+    fn many_keys_survive_growth_and_shrinking() {
+        // Growth rehashes every stored key: it must hash as `key` does.
+        let mut m = TupleMap::with_hasher(KeyedHasher::new(5, 6));
+        let t = |i: u16, v6: bool| {
+            let ip: IpAddr = if v6 {
+                Ipv6Addr::LOCALHOST.into()
+            } else {
+                [10, 0, 0, 1].into()
+            };
+            FourTuple {
+                local: SocketAddr::new(ip, 80),
+                remote: SocketAddr::new(ip, i),
+            }
+        };
+        for i in 0..1000 {
+            for v6 in [false, true] {
+                let x = t(i, v6);
+                m.insert(&m.key(&x), i);
+            }
+        }
+        for i in 0..900 {
+            for v6 in [false, true] {
+                let x = t(i, v6);
+                assert_eq!(m.remove(&m.key(&x)), Some(i));
+            }
+        }
+        m.shrink_to_fit();
+        assert_eq!(m.len(), 200);
+        for i in 900..1000 {
+            for v6 in [false, true] {
+                assert_eq!(m.get(&m.key(&t(i, v6))), Some(&i));
+            }
+        }
     }
 
     #[test]
@@ -229,21 +411,29 @@ mod tests {
         let mut m = TupleMap::with_hasher(KeyedHasher::new(1, 2));
         let a = tuple([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
         let b = tuple([10, 0, 0, 1].into(), [10, 0, 0, 3].into());
-        assert_eq!(m.lookup(&a), None);
-        m.insert(a, 1);
-        m.insert(b, 2);
-        assert_eq!(m.lookup(&a), Some(1));
-        assert_eq!(m.lookup(&a), Some(1), "from the remembered hit");
-        assert_eq!(m.lookup(&b), Some(2));
-        m.insert(b, 5);
-        assert_eq!(m.lookup(&b), Some(5), "an insert forgets");
-        *m.get_mut(&b).unwrap() = 6;
-        assert_eq!(m.lookup(&b), Some(6), "get_mut forgets");
-        m.remove(&b);
-        assert_eq!(m.lookup(&b), None, "a remove forgets");
-        assert_eq!(m.lookup(&a), Some(1));
+        let found = |m: &mut TupleMap<i32>, t| match m.lookup(t) {
+            Lookup::Hit(v) => Some(v),
+            Lookup::Miss(k) => {
+                assert_eq!(k.hash(), m.key(t).hash(), "a miss hands on the key");
+                None
+            }
+        };
+        assert_eq!(found(&mut m, &a), None);
+        let (ka, kb) = (m.key(&a), m.key(&b));
+        m.insert(&ka, 1);
+        m.insert(&kb, 2);
+        assert_eq!(found(&mut m, &a), Some(1));
+        assert_eq!(found(&mut m, &a), Some(1), "from the remembered hit");
+        assert_eq!(found(&mut m, &b), Some(2));
+        m.insert(&kb, 5);
+        assert_eq!(found(&mut m, &b), Some(5), "an insert forgets");
+        *m.get_mut(&kb).unwrap() = 6;
+        assert_eq!(found(&mut m, &b), Some(6), "get_mut forgets");
+        m.remove(&kb);
+        assert_eq!(found(&mut m, &b), None, "a remove forgets");
+        assert_eq!(found(&mut m, &a), Some(1));
         m.v4_mut().clear();
-        assert_eq!(m.lookup(&a), None, "the raw map's use forgets");
+        assert_eq!(found(&mut m, &a), None, "the raw table's use forgets");
     }
 
     #[test]
