@@ -134,6 +134,10 @@ pub struct EndpointStats {
     pub icmp_errors: u64,
     /// Stateless replies dropped because their queue was full.
     pub replies_dropped: u64,
+    /// Connections that ended in TIME-WAIT but were freed at once because
+    /// the TIME-WAIT table was full (`EndpointConfig::max_time_wait`; as
+    /// Linux's `TCPTimeWaitOverflow`).
+    pub time_wait_overflow: u64,
 }
 
 /// One connection with what the endpoint knows about it.
@@ -741,6 +745,8 @@ impl Endpoint {
         if let Some(info) = e.conn.time_wait_info() {
             if self.time_wait.len() < self.config.max_time_wait {
                 self.time_wait.insert(&key, TimeWait::new(&info));
+            } else {
+                self.stats.time_wait_overflow += 1;
             }
         }
         if e.owned && !e.released {

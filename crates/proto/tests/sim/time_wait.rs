@@ -183,3 +183,51 @@ fn ephemeral_ports_never_reuse_a_4_tuple_in_time_wait() {
     let port = net.host(c).ep.local_addr(h).unwrap().port();
     assert!((50_000..50_000 + PORTS).contains(&port));
 }
+
+#[test]
+fn a_full_time_wait_table_frees_the_next_connection_at_once_and_counts_it() {
+    let config = EndpointConfig {
+        max_time_wait: 2,
+        ..EndpointConfig::default()
+    };
+    let (mut net, c, s) = two_hosts(
+        262_144,
+        "rate=10mbit,delay=5ms",
+        config,
+        Box::new(Idle),
+        Box::new(Idle),
+    );
+    let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
+    for i in 0..3u16 {
+        let now = net.now();
+        let local = SocketAddr::new(CLIENT, 40_000 + i);
+        let h = net
+            .host_mut(c)
+            .ep
+            .connect(now, server_addr(), Some(local))
+            .unwrap();
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            state(net, c, h) == Some(State::Established) && net.host(s).ep.half_open_count() == 0
+        });
+        let sh = net.host_mut(s).ep.accept(l).expect("accepted");
+        // The client closes first, so the client ends in TIME-WAIT.
+        let now = net.now();
+        net.host_mut(c).ep.close(h, now);
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            state(net, s, sh) == Some(State::CloseWait)
+        });
+        assert!(read_to_end(&mut net, s, sh));
+        let now = net.now();
+        net.host_mut(s).ep.close(sh, now);
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            net.host(c).ep.connection_count() == 0 && net.host(s).ep.connection_count() == 0
+        });
+    }
+    let client = &net.host(c).ep;
+    assert_eq!(
+        (client.time_wait_count(), client.stats().time_wait_overflow),
+        (2, 1),
+        "two held, the third freed at once"
+    );
+    assert_eq!(net.host(s).ep.stats().time_wait_overflow, 0);
+}

@@ -78,7 +78,12 @@ pub fn synack(duration: Duration) -> f64 {
         p.forget_events();
         done += servers.len() as u64;
     }
-    done as f64 / clock.secs()
+    let secs = clock.secs();
+    let overflow = p.a.stats().time_wait_overflow;
+    if overflow > 0 {
+        eprintln!("churn: {overflow} connections skipped TIME-WAIT (its table was full)");
+    }
+    done as f64 / secs
 }
 
 /// The Linux kernel over loopback: a server thread and this thread as the
