@@ -21,6 +21,14 @@
 //! [`RingBuffer::commit_staged`] makes them contents once they are judged
 //! good. Bytes staged and never committed are garbage past the end, as if
 //! never written.
+//!
+//! Where connections come and go by the thousand, each ring's first
+//! allocation and final free cost more than the bytes it carries. An owner
+//! can pass [`MIN_ALLOC`] storage from rings that are done with it
+//! ([`RingBuffer::retire`], [`RingBuffer::take_lent`]) to rings that have
+//! none ([`RingBuffer::lend`]). Lent storage is invisible: the ring reports
+//! nothing allocated and behaves exactly as a fresh one until its first
+//! write grows into it.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -53,6 +61,12 @@ pub struct RingBuffer {
     /// The most bytes the contents may hold; `len <= limit`.
     limit: usize,
 }
+
+/// The storage of a ring that no longer needs it: [`MIN_ALLOC`] bytes
+/// allocated, none in use, ready to be lent to another ring
+/// ([`RingBuffer::lend`]).
+#[derive(Debug)]
+pub struct RingStorage(Vec<u8>);
 
 /// Bytes copied past the contents by [`RingBuffer::stage_summed`], not
 /// yet contents. [`RingBuffer::commit_staged`] makes them contents;
@@ -295,6 +309,52 @@ impl RingBuffer {
         }
     }
 
+    /// Whether the ring would take lent storage: it has none (allocated
+    /// or lent) and its limit lets it grow to [`MIN_ALLOC`].
+    #[inline]
+    pub fn wants_storage(&self) -> bool {
+        self.buf.capacity() == 0 && self.limit >= MIN_ALLOC
+    }
+
+    /// Lends the ring `storage` to grow into, if it
+    /// [`wants_storage`](RingBuffer::wants_storage) (else the storage is
+    /// simply dropped). Nothing observable changes: the ring still holds
+    /// nothing ([`allocated`](RingBuffer::allocated) is 0) until a write
+    /// needs storage, which then comes from the loan instead of the
+    /// allocator. [`take_lent`](RingBuffer::take_lent) takes back a loan
+    /// that was not used.
+    #[inline]
+    pub fn lend(&mut self, storage: RingStorage) {
+        if self.wants_storage() {
+            self.buf = storage.0;
+        }
+    }
+
+    /// Takes back storage the ring holds but does not use: a loan no write
+    /// grew into, or what [`retire`](RingBuffer::retire) kept.
+    #[inline]
+    pub fn take_lent(&mut self) -> Option<RingStorage> {
+        if self.buf.is_empty() && self.buf.capacity() == MIN_ALLOC {
+            Some(RingStorage(core::mem::take(&mut self.buf)))
+        } else {
+            None
+        }
+    }
+
+    /// Empties the ring for good (its connection ended) and frees its
+    /// storage, except that storage of exactly [`MIN_ALLOC`] bytes is kept
+    /// unused, for [`take_lent`](RingBuffer::take_lent) to pass on to
+    /// another ring. Storage that grew larger is freed: a pool of small
+    /// rings must not hold a bulk transfer's memory.
+    pub fn retire(&mut self) {
+        self.clear();
+        if self.buf.capacity() == MIN_ALLOC {
+            self.buf.clear();
+        } else {
+            self.buf = Vec::new();
+        }
+    }
+
     /// Forget the bytes placed by `write_at` beyond the contents (for
     /// example when the out-of-order data they belonged to is dropped).
     pub fn clear_pending(&mut self) {
@@ -356,6 +416,13 @@ impl RingBuffer {
             new_cap = new_cap.saturating_mul(2);
         }
         let new_cap = new_cap.min(self.limit).max(need);
+        if cap == 0 && new_cap <= self.buf.capacity() {
+            // Storage lent to a ring without any (see `lend`): no bytes to
+            // keep, no allocation.
+            self.buf.resize(new_cap, 0);
+            self.head = 0;
+            return true;
+        }
         let mut storage = Vec::new();
         if storage.try_reserve_exact(new_cap).is_err() {
             return false;
@@ -730,6 +797,81 @@ mod tests {
         assert!(s.contains("len: 3"), "{s}");
     }
 
+    /// Storage of `MIN_ALLOC` bytes, as a retired ring leaves it.
+    fn small_storage() -> RingStorage {
+        let mut r = RingBuffer::new(1 << 16);
+        r.write(b"x");
+        r.retire();
+        r.take_lent().expect("small storage is kept")
+    }
+
+    #[test]
+    fn a_loan_is_invisible_until_a_write_grows_into_it() {
+        let mut r = RingBuffer::new(1 << 16);
+        assert!(r.wants_storage());
+        r.lend(small_storage());
+        assert!(!r.wants_storage());
+        assert_eq!(r.allocated(), 0);
+        assert!(!r.can_stage(1), "no room counted before it is grown into");
+        assert_eq!(r.write(&pattern(0, 100)), 100);
+        assert_eq!(r.allocated(), MIN_ALLOC);
+        assert_eq!(contents(&r), pattern(0, 100));
+        assert!(r.take_lent().is_none(), "storage in use is not taken");
+    }
+
+    #[test]
+    fn an_unused_loan_is_taken_back() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.lend(small_storage());
+        assert!(r.take_lent().is_some());
+        assert!(r.wants_storage());
+        assert!(r.take_lent().is_none());
+    }
+
+    #[test]
+    fn a_loan_is_refused_by_a_ring_with_storage_or_a_small_limit() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.write(b"abc");
+        assert!(!r.wants_storage());
+        r.lend(small_storage());
+        assert_eq!(contents(&r), b"abc");
+        let mut small = RingBuffer::new(MIN_ALLOC - 1);
+        assert!(!small.wants_storage());
+        small.lend(small_storage());
+        assert!(small.take_lent().is_none());
+    }
+
+    #[test]
+    fn a_first_write_larger_than_a_loan_grows_past_it() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.lend(small_storage());
+        assert_eq!(r.write(&pattern(0, 1000)), 1000);
+        assert_eq!(r.allocated(), 1024);
+        assert_eq!(contents(&r), pattern(0, 1000));
+    }
+
+    #[test]
+    fn retire_keeps_only_small_storage() {
+        let mut r = RingBuffer::new(1 << 16);
+        r.write(&pattern(0, 100));
+        r.write_at(10, b"pending");
+        r.retire();
+        assert!(r.is_empty() && !r.has_pending());
+        assert_eq!(r.allocated(), 0);
+        assert!(r.take_lent().is_some());
+        let mut big = RingBuffer::new(1 << 16);
+        big.write(&pattern(0, 300));
+        big.retire();
+        assert_eq!(big.allocated(), 0);
+        assert!(
+            big.take_lent().is_none(),
+            "grown storage is freed, not kept"
+        );
+        let mut none = RingBuffer::new(1 << 16);
+        none.retire();
+        assert!(none.take_lent().is_none());
+    }
+
     /// One operation of the model test.
     #[derive(Debug, Clone)]
     enum Op {
@@ -789,6 +931,80 @@ mod tests {
                 if let Some(m) = self.data[from + i] {
                     assert_eq!(m, b, "logical byte {}", from + i);
                 }
+            }
+        }
+    }
+
+    /// Applies `op` to `r`; returns what a caller could observe.
+    fn observe(r: &mut RingBuffer, op: &Op) -> Vec<usize> {
+        let mut seen = match op {
+            Op::Write(d) => vec![r.write(d)],
+            Op::WriteAt(off, d) => vec![r.write_at(*off, d)],
+            Op::Commit(n) => {
+                r.commit(*n);
+                vec![]
+            }
+            Op::Read(k) => {
+                let mut out = vec![0u8; *k];
+                let n = r.read(&mut out);
+                out[..n].iter().map(|&b| usize::from(b)).collect()
+            }
+            Op::Consume(k) => {
+                r.consume(*k);
+                vec![]
+            }
+            Op::Peek(off, l) => {
+                let (a, b) = r.peek(*off, *l);
+                a.iter().chain(b).map(|&b| usize::from(b)).collect()
+            }
+            Op::ClearPending => {
+                r.clear_pending();
+                vec![]
+            }
+            Op::SetLimit(l) => {
+                r.set_limit(*l);
+                vec![]
+            }
+            Op::Release => {
+                r.release();
+                vec![]
+            }
+            Op::Clear => {
+                r.clear();
+                vec![]
+            }
+            Op::Stage(d, commit) => {
+                let mut sum = Checksum::new();
+                match r.stage_summed(d, &mut sum) {
+                    Some(staged) => vec![1, usize::from(*commit && r.commit_staged(staged))],
+                    None => vec![0],
+                }
+            }
+        };
+        seen.extend([
+            r.len(),
+            r.limit(),
+            r.allocated(),
+            usize::from(r.has_pending()),
+        ]);
+        seen.extend(contents(r).into_iter().map(usize::from));
+        seen
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// A ring lent storage (again whenever it has none) behaves
+        /// exactly as one that never is, down to the bytes of positions
+        /// committed unwritten.
+        #[test]
+        fn a_lent_ring_behaves_as_a_fresh_one(limit in 0usize..12_000, ops in proptest::collection::vec(op(), 1..60)) {
+            let mut fresh = RingBuffer::new(limit);
+            let mut lent = RingBuffer::new(limit);
+            for op in ops {
+                if lent.wants_storage() {
+                    lent.lend(small_storage());
+                }
+                prop_assert_eq!(observe(&mut fresh, &op), observe(&mut lent, &op));
             }
         }
     }

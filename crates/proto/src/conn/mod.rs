@@ -30,6 +30,7 @@ mod fused;
 mod handoff;
 mod icmp;
 mod input;
+mod lend;
 mod options;
 mod output;
 pub mod pacing;
@@ -73,10 +74,12 @@ pub use fused::Checked;
 pub use handoff::{SynInfo, TimeWaitInfo};
 pub use icmp::SoftError;
 pub use input::reset_for;
+pub(crate) use lend::CallSpares;
+pub use lend::CallStorage;
 pub use output::Segment;
 pub use pacing::Pacing;
 pub use recovery::CaState;
-pub(crate) use recycle::LossStorage;
+pub(crate) use recycle::{LossStorage, RingPool};
 pub use state::State;
 pub use stats::Stats;
 
@@ -326,7 +329,7 @@ impl Connection {
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut no_storage = VecDeque::new();
+        let mut no_storage: VecDeque<Event> = VecDeque::new();
         Connection::connect_lent(
             config.into(),
             local_port,
@@ -348,7 +351,7 @@ impl Connection {
         remote_port: u16,
         iss: SeqNum,
         now: Instant,
-        spare: &mut VecDeque<Event>,
+        spare: &mut impl CallStorage,
     ) -> Connection {
         let mut c = Connection::new(config, local_port, remote_port, iss, now);
         c.lend_event_storage(spare);
@@ -363,7 +366,7 @@ impl Connection {
         local_port: u16,
         iss: SeqNum,
         now: Instant,
-        spare: &mut VecDeque<Event>,
+        spare: &mut impl CallStorage,
     ) -> Connection {
         let mut c = Connection::new(config, local_port, 0, iss, now);
         c.lend_event_storage(spare);
@@ -381,7 +384,7 @@ impl Connection {
         iss: SeqNum,
         now: Instant,
     ) -> Connection {
-        let mut no_storage = VecDeque::new();
+        let mut no_storage: VecDeque<Event> = VecDeque::new();
         Connection::listen_lent(config.into(), local_port, iss, now, &mut no_storage)
     }
 
@@ -636,11 +639,10 @@ impl Connection {
     /// back with [`poll_event_into`](Self::poll_event_into), so bursts of
     /// events reuse one allocation instead of allocating per burst, and an
     /// idle connection still keeps no queue. Does nothing unless both
-    /// queues are empty.
-    pub fn lend_event_storage(&mut self, spare: &mut VecDeque<Event>) {
-        if self.events.capacity() == 0 && spare.is_empty() {
-            core::mem::swap(&mut self.events, spare);
-        }
+    /// queues are empty. (An endpoint lends more the same way: see
+    /// [`CallStorage`].)
+    pub fn lend_event_storage<S: CallStorage + ?Sized>(&mut self, spare: &mut S) {
+        spare.lend_to(self);
     }
 
     /// [`poll_event`](Self::poll_event), except that the emptied queue
@@ -688,13 +690,13 @@ impl Connection {
         self.pending.ack = None;
         self.pending.probe = false;
         self.pending.keepalive = false;
-        self.snd.buf.clear();
-        self.snd.buf.release();
+        // Retired rather than released: small storage stays for the
+        // endpoint to pass on (`recycle.rs`; `sync` takes it at once).
+        self.snd.buf.retire();
         if reason != CloseReason::Normal {
             // An error discards what was not read (RFC 9293 §3.10.7.4:
             // "all segment queues should be flushed").
-            self.rcv.buf.clear();
-            self.rcv.buf.release();
+            self.rcv.buf.retire();
         }
         self.rcv.ooo.clear();
         self.retire_loss();

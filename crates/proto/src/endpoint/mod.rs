@@ -23,6 +23,8 @@ mod listener;
 mod output;
 #[cfg(test)]
 mod port_tests;
+#[cfg(test)]
+mod ring_pool_tests;
 mod secrets;
 mod timer_heap;
 mod timewait;
@@ -34,7 +36,7 @@ use core::net::{IpAddr, SocketAddr};
 
 use wire::Instant;
 
-use crate::conn::{self, CloseReason, Connection, Event, LossStorage, State, Status};
+use crate::conn::{self, CallSpares, CloseReason, Connection, Event, LossStorage, State, Status};
 use addrs::LocalAddrs;
 use demux::{KeyedHasher, Map};
 use listener::Listener;
@@ -182,10 +184,12 @@ pub struct Endpoint {
     ready: VecDeque<ConnHandle>,
     replies: VecDeque<output::Reply>,
     events: VecDeque<EndpointEvent>,
-    /// Event storage lent to the connection being called and taken back
-    /// by `sync` (see `Connection::lend_event_storage`): connections
-    /// report events in bursts, and each burst would otherwise allocate.
-    event_spare: VecDeque<Event>,
+    /// Storage lent to the connection being called and taken back by
+    /// `sync` (see `conn/lend.rs`): event storage, since connections
+    /// report events in bursts and each burst would otherwise allocate;
+    /// and the small rings of connections that ended, for connections
+    /// about to receive or queue their first bytes (`conn/recycle.rs`).
+    event_spare: CallSpares,
     /// Loss-recovery storage of connections that ended, lent to the
     /// connection about to be polled for output (see `conn/recycle.rs`).
     loss_pool: Vec<LossStorage>,
@@ -217,7 +221,7 @@ impl Endpoint {
             ready: VecDeque::new(),
             replies: VecDeque::new(),
             events: VecDeque::new(),
-            event_spare: VecDeque::new(),
+            event_spare: CallSpares::default(),
             loss_pool: Vec::new(),
             half_open: 0,
             next_ephemeral: (k0 as u32) ^ (k1 as u32),
@@ -265,7 +269,7 @@ impl Endpoint {
         self.ready.shrink_to_fit();
         self.replies.shrink_to_fit();
         self.events.shrink_to_fit();
-        self.event_spare = VecDeque::new();
+        self.event_spare = CallSpares::default();
         self.loss_pool = Vec::new();
         self.timers.shrink_to_fit();
     }
@@ -415,8 +419,14 @@ impl Endpoint {
         let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let mut conn =
-            Connection::connect_lent(cfg, port, remote.port(), iss, now, &mut self.event_spare);
+        let mut conn = Connection::connect_lent(
+            cfg,
+            port,
+            remote.port(),
+            iss,
+            now,
+            &mut self.event_spare.events,
+        );
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
@@ -499,7 +509,7 @@ impl Endpoint {
             .conns
             .get_mut(h.index, h.generation)
             .ok_or(EndpointError::InvalidHandle)?;
-        e.conn.lend_event_storage(&mut self.event_spare);
+        e.conn.lend_event_storage(&mut self.event_spare.events);
         Ok(e)
     }
 
@@ -538,7 +548,14 @@ impl Endpoint {
 
     /// Queues data to send.
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, EndpointError> {
-        let r = self.entry_for_call(h)?.conn.send(data);
+        let e = self
+            .conns
+            .get_mut(h.index, h.generation)
+            .ok_or(EndpointError::InvalidHandle)?;
+        // As `entry_for_call`, and ring storage for a first write.
+        e.conn.lend_event_storage(&mut self.event_spare.events);
+        e.conn.lend_send_ring(&mut self.event_spare.rings);
+        let r = e.conn.send(data);
         self.sync(h, true);
         Ok(r?)
     }
@@ -620,7 +637,7 @@ impl Endpoint {
             e.deadline = None;
             match e.conn.poll_timeout() {
                 Some(due) if due <= now => {
-                    e.conn.lend_event_storage(&mut self.event_spare);
+                    e.conn.lend_event_storage(&mut self.event_spare.events);
                     e.conn.handle_timeout(now);
                     self.sync(h, true);
                 }
@@ -643,7 +660,7 @@ impl Endpoint {
             return;
         };
         let mut became_established = false;
-        while let Some(ev) = e.conn.poll_event_into(&mut self.event_spare) {
+        while let Some(ev) = e.conn.poll_event_into(&mut self.event_spare.events) {
             if let Event::StateChanged {
                 to: State::Established,
                 ..
@@ -656,6 +673,7 @@ impl Endpoint {
             }
         }
         e.conn.reclaim_loss_storage(&mut self.loss_pool);
+        e.conn.reclaim_ring_storage(&mut self.event_spare.rings);
         let state = e.conn.state();
         if e.half_open && state != State::SynReceived {
             e.half_open = false;
@@ -754,6 +772,7 @@ impl Endpoint {
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
         }
+        e.conn.recycle_rings(&mut self.event_spare.rings);
         self.conns.discard(h.index, h.generation);
     }
 }
