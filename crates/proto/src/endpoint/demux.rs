@@ -107,7 +107,7 @@ impl KeyedHasher {
 /// One SipRound (Aumasson and Bernstein, "SipHash: a fast short-input
 /// PRF", §2).
 #[inline(always)]
-fn sip_round(v: &mut [u64; 4]) {
+pub(super) fn sip_round(v: &mut [u64; 4]) {
     v[0] = v[0].wrapping_add(v[1]);
     v[1] = v[1].rotate_left(13) ^ v[0];
     v[0] = v[0].rotate_left(32);
