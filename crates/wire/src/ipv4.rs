@@ -527,42 +527,28 @@ impl Ipv4Repr {
             .get_mut(..HEADER_LEN)
             .and_then(|h| h.try_into().ok())
             .ok_or(Error::NoSpace)?;
-        // Built in registers and stored once (the flags/offset word is
-        // written whole: the reserved bit is zero).
+        // Built in registers as five 32-bit words, summed there and stored
+        // once (the flags/offset word is written whole: the reserved bit
+        // is zero).
         let flags_frag = (self.frag_offset / 8)
             | if self.dont_frag { FLAG_DF } else { 0 }
             | if self.more_frags { FLAG_MF } else { 0 };
-        let [t0, t1] = total.to_be_bytes();
-        let [i0, i1] = self.ident.to_be_bytes();
-        let [f0, f1] = flags_frag.to_be_bytes();
-        let [s0, s1, s2, s3] = self.src_addr.octets();
-        let [d0, d1, d2, d3] = self.dst_addr.octets();
-        let mut h = [
-            0x45,
-            (self.dscp << 2) | self.ecn,
-            t0,
-            t1,
-            i0,
-            i1,
-            f0,
-            f1,
-            self.ttl,
-            self.protocol.0,
-            0,
-            0,
-            s0,
-            s1,
-            s2,
-            s3,
-            d0,
-            d1,
-            d2,
-            d3,
+        let mut words = [
+            u32::from_be_bytes([0x45, (self.dscp << 2) | self.ecn, 0, 0]) | u32::from(total),
+            u32::from(self.ident) << 16 | u32::from(flags_frag),
+            // TTL, protocol, and the checksum (zero while summing).
+            u32::from_be_bytes([self.ttl, self.protocol.0, 0, 0]),
+            self.src_addr.to_bits(),
+            self.dst_addr.to_bits(),
         ];
-        let [c0, c1] = (!header_sum(&h)).to_be_bytes();
-        h[field::CHECKSUM] = c0;
-        h[field::CHECKSUM + 1] = c1;
-        *header = h;
+        let mut sum = checksum::Checksum::new();
+        for w in words {
+            sum.add_u32(w);
+        }
+        words[2] |= u32::from(sum.finish());
+        for (out, w) in header.chunks_exact_mut(4).zip(words) {
+            out.copy_from_slice(&w.to_be_bytes());
+        }
         Ok(HEADER_LEN)
     }
 }
