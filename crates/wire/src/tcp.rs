@@ -498,6 +498,36 @@ impl TcpOptions {
         self.len() == 0
     }
 
+    /// [`emit`](Self::emit) into exactly `len()` bytes, returning the sum
+    /// of what it wrote.
+    fn emit_summed(&self, buf: &mut [u8]) -> Result<checksum::Checksum> {
+        let mut sum = checksum::Checksum::new();
+        let only_timestamps = TcpOptions {
+            timestamps: self.timestamps,
+            ..TcpOptions::NONE
+        };
+        if let (Some(ts), true) = (self.timestamps, *self == only_timestamps) {
+            // What nearly every segment of a connection carries: written and
+            // summed as three words, without the general layout's steps.
+            let out: &mut [u8; 12] = buf.try_into().map_err(|_| Error::NoSpace)?;
+            let words = [
+                u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]),
+                ts.tsval,
+                ts.tsecr,
+            ];
+            for (out, w) in out.chunks_exact_mut(4).zip(words) {
+                out.copy_from_slice(&w.to_be_bytes());
+                sum.add_u32(w);
+            }
+            return Ok(sum);
+        }
+        let len = self.emit(buf)?;
+        for w in buf[..len].chunks_exact(4) {
+            sum.add_u32(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+        }
+        Ok(sum)
+    }
+
     /// Writes the options in the layout Linux uses (MSS; SACK-permitted and
     /// timestamps; NOP, window scale; NOP, NOP, SACK), padded with NOPs to
     /// a multiple of four bytes. Returns the bytes written.
@@ -844,28 +874,46 @@ impl<'a> TcpRepr<'a> {
     /// Returns the header length. Finish with [`TcpPacket::fill_checksum`]
     /// over the whole segment.
     pub fn emit_header(&self, buf: &mut [u8]) -> Result<usize> {
+        self.emit_header_summed(buf).map(|(len, _)| len)
+    }
+
+    /// [`emit_header`](Self::emit_header), returning with the header length
+    /// the sum of the header as written (its checksum field zero). The sum
+    /// is taken from the fields as they are written, not read back: a
+    /// sender adds it to the pseudo-header's and the data's
+    /// ([`Checksum::combine`](checksum::Checksum::combine)) to fill the
+    /// checksum without another pass over the header.
+    pub fn emit_header_summed(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
         let header_len = self.header_len();
         if header_len > HEADER_LEN + MAX_OPTIONS_LEN {
             return Err(Error::NoSpace);
         }
         let header = buf.get_mut(..header_len).ok_or(Error::NoSpace)?;
-        self.options.emit(&mut header[HEADER_LEN..])?;
-        let mut packet = TcpPacket::new_unchecked(header);
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq);
-        packet.set_ack_number(if self.flags.contains(TcpFlags::ACK) {
-            self.ack
+        let (fixed, options) = header.split_at_mut(HEADER_LEN);
+        let mut sum = self.options.emit_summed(options)?;
+        // RFC 9293 §3.1: without ACK the acknowledgment field is not
+        // significant; send zero rather than stale state.
+        let ack = if self.flags.contains(TcpFlags::ACK) {
+            self.ack.0
         } else {
-            // RFC 9293 §3.1: without ACK the field is not significant;
-            // send zero rather than stale state.
-            SeqNum(0)
-        });
-        packet.set_header_len_and_flags(header_len, self.flags);
-        packet.set_window_len(self.window);
-        packet.set_checksum(0);
-        packet.set_urgent_at(self.urgent);
-        Ok(header_len)
+            0
+        };
+        // The data offset (at most 15 after the check above) and the
+        // flags; the reserved bits are zero.
+        let offset_flags = ((header_len / 4) as u32) << 12 | u32::from(self.flags.bits());
+        let words = [
+            u32::from(self.src_port) << 16 | u32::from(self.dst_port),
+            self.seq.0,
+            ack,
+            offset_flags << 16 | u32::from(self.window),
+            // The checksum (zero) and the urgent pointer.
+            u32::from(self.urgent),
+        ];
+        for (out, w) in fixed.chunks_exact_mut(4).zip(words) {
+            out.copy_from_slice(&w.to_be_bytes());
+            sum.add_u32(w);
+        }
+        Ok((header_len, sum))
     }
 
     /// Writes the whole segment (header, options, payload) into `buf` with

@@ -100,19 +100,18 @@ impl Connection {
     ) -> wire::Result<usize> {
         let (a, b) = self.payload(seg);
         let repr = seg.repr(&[]);
-        let header_len = repr.header_len();
-        let len = header_len + a.len() + b.len();
+        let len = repr.header_len() + a.len() + b.len();
         let out = buf.get_mut(..len).ok_or(wire::Error::NoSpace)?;
-        repr.emit_header(out)?;
-        // The data is summed as it is copied in (one pass over it when the
-        // platform installed a summing copy), after the pseudo-header and
-        // the header (whose checksum field `emit_header` zeroed).
+        // The header comes with its sum (its checksum field zero); the
+        // data is summed as it is copied in (one pass over it when the
+        // platform installed a summing copy).
+        let (header_len, header_sum) = repr.emit_header_summed(out)?;
         let mut sum = u32::try_from(len)
             .ok()
             .and_then(|n| checksum::pseudo_header(src, dst, IpProtocol::TCP.0, n))
             .ok_or(wire::Error::Malformed)?;
+        sum.combine(header_sum);
         let (header, data) = out.split_at_mut(header_len);
-        sum.add_bytes(header);
         let (into_a, into_b) = data.split_at_mut(a.len());
         sum.add_copy(a, into_a);
         sum.add_copy(b, into_b);
