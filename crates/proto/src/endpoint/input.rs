@@ -6,7 +6,7 @@ use core::net::{IpAddr, SocketAddr};
 use wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Repr, Quoted, QuotedTcp};
 use wire::icmpv6::{Icmpv6DstUnreachable, Icmpv6Repr};
 use wire::ip::{self, IpProtocol, IpRepr};
-use wire::tcp::{TcpFlags, TcpRepr};
+use wire::tcp::{PendingChecksum, TcpFlags, TcpRepr};
 use wire::{Error, Instant};
 
 use super::cookie;
@@ -30,13 +30,14 @@ impl Endpoint {
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
         self.now = self.now.max(now);
         self.stats.packets_in += 1;
-        let (repr, payload) = match ip::parse(packet, self.config.verify_checksums) {
-            Ok(p) => p,
-            Err(e) => {
-                self.count_parse_failure(e);
-                return;
-            }
-        };
+        match ip::parse(packet, self.config.verify_checksums) {
+            Ok((repr, payload)) => self.ip_input(now, &repr, payload),
+            Err(e) => self.count_parse_failure(e),
+        }
+    }
+
+    /// A parsed IP packet (used where it lies: see `tcp_input`).
+    fn ip_input(&mut self, now: Instant, repr: &IpRepr, payload: &[u8]) {
         if repr.is_fragment() {
             // Fragments are recognised, not reassembled (TCP avoids them
             // with its MSS and path MTU discovery).
@@ -48,9 +49,9 @@ impl Endpoint {
             return;
         }
         match repr.protocol() {
-            IpProtocol::TCP => self.tcp_input(now, &repr, payload),
-            IpProtocol::ICMP => self.icmpv4_input(now, &repr, payload),
-            IpProtocol::ICMPV6 => self.icmpv6_input(now, &repr, payload),
+            IpProtocol::TCP => self.tcp_input(now, repr, payload),
+            IpProtocol::ICMP => self.icmpv4_input(now, repr, payload),
+            IpProtocol::ICMPV6 => self.icmpv6_input(now, repr, payload),
             _ => {}
         }
     }
@@ -62,19 +63,35 @@ impl Endpoint {
         // the connection sums the payload as it copies it into its
         // receive buffer if the fast path takes it (conn/fused.rs), or
         // verifies it first. Every other segment is verified here before
-        // anything looks at it, as `parse_bytes` would.
+        // anything looks at it, as `parse_bytes` would. (The parsed
+        // segment is handed on where it lies: rewrapping it in another
+        // `Result` or tuple copies its hundred bytes each time.)
         let parsed = if self.config.verify_checksums {
-            TcpRepr::parse_deferred(bytes, &src, &dst).map(|(seg, sum)| (seg, Some(sum)))
+            match TcpRepr::parse_deferred(bytes, &src, &dst) {
+                Ok((seg, pending)) => {
+                    return self.segment_input(now, src, dst, &seg, Some(pending))
+                }
+                Err(e) => e,
+            }
         } else {
-            TcpRepr::parse_bytes(bytes, &src, &dst, false).map(|seg| (seg, None))
-        };
-        let (seg, pending) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                self.count_parse_failure(e);
-                return;
+            match TcpRepr::parse_bytes(bytes, &src, &dst, false) {
+                Ok(seg) => return self.segment_input(now, src, dst, &seg, None),
+                Err(e) => e,
             }
         };
+        self.count_parse_failure(parsed);
+    }
+
+    /// A TCP segment from `src` to `dst`, its checksum verified unless
+    /// `pending`.
+    fn segment_input(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        seg: &TcpRepr<'_>,
+        pending: Option<PendingChecksum>,
+    ) {
         let plausible = seg.src_port != 0 && seg.dst_port != 0 && answerable(src);
         let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
         let conn = if plausible {
@@ -86,7 +103,7 @@ impl Endpoint {
             if let Some(e) = self.conns.get_mut(h.index, h.generation) {
                 e.conn.lend_event_storage(&mut self.event_spare);
                 match pending {
-                    Some(pending) => match e.conn.handle_unverified_segment(now, &seg, pending) {
+                    Some(pending) => match e.conn.handle_unverified_segment(now, seg, pending) {
                         Checked::BadChecksum => {
                             // Dropped, nothing changed: nothing to sync.
                             self.stats.bad_checksum += 1;
@@ -95,7 +112,7 @@ impl Endpoint {
                         Checked::Fused => self.stats.fused_in += 1,
                         Checked::Verified => {}
                     },
-                    None => e.conn.handle_segment(now, &seg),
+                    None => e.conn.handle_segment(now, seg),
                 }
                 self.sync(h, true);
                 return;
@@ -110,7 +127,7 @@ impl Endpoint {
             self.stats.malformed += 1;
             return;
         }
-        if self.time_wait_input(now, &tuple, &seg) {
+        if self.time_wait_input(now, &tuple, seg) {
             return;
         }
         let listener = self
@@ -119,8 +136,8 @@ impl Endpoint {
             .or_else(|| self.listen_map.get(&(None, seg.dst_port)))
             .copied();
         match listener {
-            Some(l) => self.listener_input(now, l, tuple, &seg),
-            None => self.reset(tuple, &seg),
+            Some(l) => self.listener_input(now, l, tuple, seg),
+            None => self.reset(tuple, seg),
         }
     }
 
