@@ -518,6 +518,7 @@ impl Ipv4Repr {
     /// the total length does not fit in 16 bits; [`Error::Malformed`] when
     /// a field does not fit its width (DSCP above 63, ECN above 3, an
     /// offset that is not a multiple of 8).
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let total = u16::try_from(self.total_len()).map_err(|_| Error::NoSpace)?;
         if self.dscp > 0x3f || self.ecn > 0x03 || !self.frag_offset.is_multiple_of(8) {

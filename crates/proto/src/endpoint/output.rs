@@ -194,11 +194,13 @@ fn write_segment(
     tcp: impl FnOnce(&mut [u8], &IpAddr, &IpAddr) -> wire::Result<usize>,
 ) -> Option<usize> {
     let (src, dst) = (tuple.local.ip(), tuple.remote.ip());
-    let mut ip = IpRepr::new(src, dst, IpProtocol::TCP, 0, hop_limit)?;
-    let header = ip.header_len();
+    let header = IpRepr::new(src, dst, IpProtocol::TCP, 0, hop_limit)?.header_len();
     let len = tcp(buf.get_mut(header..)?, &src, &dst).ok()?;
-    ip.set_payload_len(len);
-    ip.emit(buf).ok()?;
+    // Built once the length is known rather than kept across the call
+    // above, where it would go through memory field by field.
+    IpRepr::new(src, dst, IpProtocol::TCP, len, hop_limit)?
+        .emit(buf)
+        .ok()?;
     Some(header + len)
 }
 
