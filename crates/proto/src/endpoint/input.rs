@@ -31,13 +31,16 @@ impl Endpoint {
         self.now = self.now.max(now);
         self.stats.packets_in += 1;
         match ip::parse(packet, self.config.verify_checksums) {
-            Ok((repr, payload)) => self.ip_input(now, &repr, payload),
+            Ok((repr, payload)) => self.ip_input(now, repr, payload),
             Err(e) => self.count_parse_failure(e),
         }
     }
 
-    /// A parsed IP packet (used where it lies: see `tcp_input`).
-    fn ip_input(&mut self, now: Instant, repr: &IpRepr, payload: &[u8]) {
+    /// A parsed IP packet. (Taken by value, and TCP given only the
+    /// addresses: no reference to it is held on the way to TCP, so it
+    /// need not be stored field by field to have an address.)
+    #[inline]
+    fn ip_input(&mut self, now: Instant, repr: IpRepr, payload: &[u8]) {
         if repr.is_fragment() {
             // Fragments are recognised, not reassembled (TCP avoids them
             // with its MSS and path MTU discovery).
@@ -49,15 +52,14 @@ impl Endpoint {
             return;
         }
         match repr.protocol() {
-            IpProtocol::TCP => self.tcp_input(now, repr, payload),
-            IpProtocol::ICMP => self.icmpv4_input(now, repr, payload),
-            IpProtocol::ICMPV6 => self.icmpv6_input(now, repr, payload),
+            IpProtocol::TCP => self.tcp_input(now, repr.src_addr(), repr.dst_addr(), payload),
+            IpProtocol::ICMP => self.icmpv4_input(now, &repr, payload),
+            IpProtocol::ICMPV6 => self.icmpv6_input(now, &repr, payload),
             _ => {}
         }
     }
 
-    fn tcp_input(&mut self, now: Instant, ip: &IpRepr, bytes: &[u8]) {
-        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+    fn tcp_input(&mut self, now: Instant, src: IpAddr, dst: IpAddr, bytes: &[u8]) {
         // With checksums on, the header is parsed before the payload is
         // summed: a segment for a connection goes to it unverified, and
         // the connection sums the payload as it copies it into its
