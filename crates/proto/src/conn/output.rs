@@ -99,22 +99,26 @@ impl Connection {
         dst: &IpAddr,
     ) -> wire::Result<usize> {
         let (a, b) = self.payload(seg);
-        let repr = seg.repr(&[]);
-        let len = repr.header_len() + a.len() + b.len();
-        let out = buf.get_mut(..len).ok_or(wire::Error::NoSpace)?;
         // The header comes with its sum (its checksum field zero); the
-        // data is summed as it is copied in (one pass over it when the
-        // platform installed a summing copy).
-        let (header_len, header_sum) = repr.emit_header_summed(out)?;
+        // data is summed as it is copied in after it (one pass over it
+        // when the platform installed a summing copy).
+        let (header_len, header_sum) = seg.repr(&[]).emit_header_summed(buf)?;
+        let len = header_len + a.len() + b.len();
         let mut sum = u32::try_from(len)
             .ok()
             .and_then(|n| checksum::pseudo_header(src, dst, IpProtocol::TCP.0, n))
             .ok_or(wire::Error::Malformed)?;
         sum.combine(header_sum);
-        let (header, data) = out.split_at_mut(header_len);
-        let (into_a, into_b) = data.split_at_mut(a.len());
+        let (header, data) = buf.split_at_mut(header_len);
+        let (into_a, into_b) = data
+            .get_mut(..a.len() + b.len())
+            .ok_or(wire::Error::NoSpace)?
+            .split_at_mut(a.len());
         sum.add_copy(a, into_a);
-        sum.add_copy(b, into_b);
+        if !b.is_empty() {
+            // The data wraps around the end of the send buffer.
+            sum.add_copy(b, into_b);
+        }
         TcpPacket::new_unchecked(header).set_checksum(sum.finish());
         Ok(len)
     }

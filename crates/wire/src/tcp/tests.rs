@@ -513,6 +513,10 @@ fn emit_header_summed_returns_the_sum_of_what_it_wrote() {
                 let mut buf = [0xa5u8; 64];
                 let (n, sum) = repr.emit_header_summed(&mut buf).unwrap();
                 assert_eq!(n, repr.header_len());
+                assert_eq!(
+                    repr.emit_header_summed(&mut [0u8; 64][..n - 1]),
+                    Err(Error::NoSpace)
+                );
                 let mut read_back = checksum::Checksum::new();
                 read_back.add_bytes(&buf[..n]);
                 assert_eq!(sum.fold(), read_back.fold(), "{repr:?}");
