@@ -342,22 +342,21 @@ impl SentLog {
     /// covers, handing each to `f` first (with its flags as they were).
     /// A record only partly covered is cut.
     pub fn acknowledge(&mut self, una: SeqNum, mut f: impl FnMut(&Rec)) {
-        while let Some(&r) = self.recs.front() {
-            if r.end <= una {
-                f(&r);
-                self.counts.apply(r.flags, r.len(), false);
-                self.recs.pop_front();
-            } else {
-                if r.start < una {
-                    // Part of it: count the rest.
-                    self.counts.apply(r.flags, r.len(), false);
-                    let front = &mut self.recs[0];
-                    front.start = una;
-                    let len = front.len();
-                    let flags = front.flags;
-                    self.counts.apply(flags, len, true);
-                }
-                break;
+        // The records wholly covered, found at once (they are in sequence
+        // order) and dropped together: an ACK covers dozens in a bulk
+        // transfer.
+        let covered = self.index_after(una);
+        for r in self.recs.range(..covered) {
+            f(r);
+            self.counts.apply(r.flags, r.len(), false);
+        }
+        self.recs.drain(..covered);
+        if let Some(front) = self.recs.front_mut() {
+            if front.start < una {
+                // Part of it: count the rest.
+                self.counts.apply(front.flags, front.len(), false);
+                front.start = una;
+                self.counts.apply(front.flags, front.len(), true);
             }
         }
     }
@@ -611,6 +610,45 @@ mod tests {
                 assert_eq!(fast.counts(), general.counts());
                 assert_eq!(fast.order, general.order);
             }
+        }
+    }
+
+    #[test]
+    fn acknowledge_hands_over_what_it_covers_and_cuts_the_rest() {
+        let mut x: u32 = 0x2545_f491;
+        let mut next = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % n
+        };
+        for _ in 0..500 {
+            let mut l = log_of(1 + next(60));
+            for i in 0..l.len() {
+                match next(4) {
+                    0 => l.mark_lost(i, LostBy::Rack),
+                    1 => l.mark_sacked(
+                        l.get(i).unwrap().start,
+                        l.get(i).unwrap().end,
+                        |_, _| true,
+                        |_| {},
+                    ),
+                    _ => {}
+                }
+            }
+            // Anywhere from before the first record to past the last.
+            let una = SeqNum(900 + next(100 * l.len() as u32 + 200));
+            let before: Vec<Rec> = l.iter().copied().collect();
+            let mut handed = Vec::new();
+            l.acknowledge(una, |r| handed.push(*r));
+            let (want_handed, mut want_left): (Vec<Rec>, Vec<Rec>) =
+                before.iter().partition(|r| r.end <= una);
+            if let Some(first) = want_left.first_mut() {
+                first.start = first.start.max(una);
+            }
+            assert_eq!(handed, want_handed, "una {una:?}");
+            assert_eq!(l.iter().copied().collect::<Vec<_>>(), want_left);
+            assert_eq!(l.counts(), l.recount());
         }
     }
 
