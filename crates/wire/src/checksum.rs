@@ -102,7 +102,10 @@ impl Checksum {
     /// byte offset.
     #[inline]
     pub fn add_u32(&mut self, word: u32) {
-        self.sum += u64::from(word >> 16) + u64::from(word & 0xffff);
+        // Added whole: 2^16 is 1 modulo 0xffff, so `hi·2^16 + lo` counts
+        // as `hi + lo` when the sum is folded (and a 64-bit sum of 32-bit
+        // words cannot overflow before 2^32 of them).
+        self.sum += u64::from(word);
     }
 
     /// Adds a run of bytes.
@@ -121,6 +124,11 @@ impl Checksum {
     ///
     /// If the lengths differ (as `copy_from_slice`).
     pub fn add_copy(&mut self, src: &[u8], dst: &mut [u8]) {
+        if src.is_empty() {
+            // The second piece of a range that did not wrap: no copy call.
+            assert!(dst.is_empty(), "add_copy: lengths differ");
+            return;
+        }
         if src.len() >= BLOCK_SUM_MIN {
             if let Some(BlockSumCopy(copy)) = BLOCK_SUM_COPY.get() {
                 assert_eq!(src.len(), dst.len(), "add_copy: lengths differ");
@@ -128,7 +136,7 @@ impl Checksum {
                 let (src_blocks, src_rest) = src.split_at(whole);
                 let (dst_blocks, dst_rest) = dst.split_at_mut(whole);
                 let blocks = copy(src_blocks, dst_blocks);
-                dst_rest.copy_from_slice(src_rest);
+                copy_short(src_rest, dst_rest);
                 self.add_piece(fold_with_tail(u128::from(blocks), src_rest), src.len());
                 return;
             }
@@ -177,15 +185,17 @@ impl Checksum {
 }
 
 /// Folds a 64-bit accumulator of 16-bit words to 16 bits with end-around
-/// carry.
+/// carry: zero only for a zero sum, else the one value in 1..=0xffff
+/// congruent to it modulo 0xffff.
 #[inline]
-fn fold64(mut sum: u64) -> u16 {
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum as u16
+fn fold64(sum: u64) -> u16 {
+    // Each half added to the other with its carry brought back in at the
+    // bottom (2^32 and 2^16 are 1 modulo 0xffff). The add with the carry
+    // cannot overflow again: a carry leaves at most 2^n − 2.
+    let (s, carry) = (sum as u32).overflowing_add((sum >> 32) as u32);
+    let s = s + u32::from(carry);
+    let (s, carry) = (s as u16).overflowing_add((s >> 16) as u16);
+    s + u16::from(carry)
 }
 
 /// The folded ones' complement sum of `data` as network-order 16-bit words
@@ -212,6 +222,36 @@ fn sum_be(data: &[u8]) -> u16 {
     fold_with_tail(acc[0] + acc[1] + acc[2] + acc[3], blocks.remainder())
 }
 
+/// Copies fewer than 32 bytes (the rest after whole blocks) as two
+/// overlapping copies of a fixed size, instead of a call to `memcpy` that
+/// costs more than the copy. `dst` is as long as `src`.
+#[inline]
+fn copy_short(src: &[u8], dst: &mut [u8]) {
+    let n = src.len();
+    let mut copy = |at: usize, len: usize| {
+        dst[at..at + len].copy_from_slice(&src[at..at + len]);
+    };
+    match n {
+        16.. => {
+            copy(0, 16);
+            copy(n - 16, 16);
+        }
+        8.. => {
+            copy(0, 8);
+            copy(n - 8, 8);
+        }
+        4.. => {
+            copy(0, 4);
+            copy(n - 4, 4);
+        }
+        _ => {
+            for i in 0..n {
+                copy(i, 1);
+            }
+        }
+    }
+}
+
 /// Adds the last bytes (fewer than 32) to a native-order sum and folds it;
 /// the result in network order.
 fn fold_with_tail(mut total: u128, rest: &[u8]) -> u16 {
@@ -235,9 +275,10 @@ fn fold_with_tail(mut total: u128, rest: &[u8]) -> u16 {
     if let [a] = rest {
         total += u128::from(u16::from_ne_bytes([*a, 0]));
     }
-    // 2^64 is 1 modulo 0xffff: the carry out of the low half adds one.
+    // 2^64 is 1 modulo 0xffff: the carry out of the low half adds one
+    // (which cannot overflow again: a carry leaves at most 2^64 − 2).
     let (sum, carry) = (total as u64).overflowing_add((total >> 64) as u64);
-    let sum = u64::from(fold64(sum)) + u64::from(carry);
+    let sum = sum + u64::from(carry);
     // The native-order folded sum, read back as bytes, is the network-order
     // sum (RFC 1071 §2(B)).
     u16::from_be_bytes(fold64(sum).to_ne_bytes())
@@ -334,7 +375,10 @@ mod tests {
         // also runs the other tests of this process through it; it is
         // correct, so they still pass).
         for _ in 0..2 {
-            for len in [0, 1, 31, 255, 256, 257, 1460, 1461, 4000] {
+            // (Past 256 bytes, every length of the rest after whole
+            // 32-byte blocks that the short copy tells apart.)
+            let rests = [0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 31].map(|r| 256 + r);
+            for len in [0, 1, 31, 255, 1460, 1461, 4000].into_iter().chain(rests) {
                 let src = bytes(len, len as u32);
                 for first in [0usize, 1, 12] {
                     let head = bytes(first, 7);
@@ -374,6 +418,41 @@ mod tests {
         a.combine(Checksum { sum: 5, odd: false });
         // (2^64 - 2) + 5 = 2^64 + 3, which is 1 + 3 modulo 0xffff.
         assert_eq!(a.fold(), fold64(4));
+    }
+
+    #[test]
+    fn fold_is_the_end_around_carry_sum() {
+        // The fold as RFC 1071 §4.1 writes it: add the high 16 bits to the
+        // low ones until nothing is left above.
+        fn reference(mut sum: u64) -> u16 {
+            while sum >> 16 != 0 {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            sum as u16
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let edges = [
+            0,
+            1,
+            0xfffe,
+            0xffff,
+            0x1_0000,
+            0x1_fffe,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0xffff_0000_ffff,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let random = (0..10_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        });
+        for sum in edges.into_iter().chain(random) {
+            assert_eq!(fold64(sum), reference(sum), "{sum:#x}");
+        }
     }
 
     #[test]

@@ -75,6 +75,7 @@ impl IpRepr {
     /// A header with defaults ([`Ipv4Repr::new`], [`Ipv6Repr::new`]) for a
     /// packet of `payload_len` bytes of `protocol`, or `None` when the two
     /// addresses are of different families.
+    #[inline]
     pub fn new(
         src_addr: IpAddr,
         dst_addr: IpAddr,
@@ -110,6 +111,7 @@ impl IpRepr {
     }
 
     /// The source address.
+    #[inline]
     pub fn src_addr(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.src_addr),
@@ -118,6 +120,7 @@ impl IpRepr {
     }
 
     /// The destination address.
+    #[inline]
     pub fn dst_addr(&self) -> IpAddr {
         match self {
             IpRepr::V4(r) => IpAddr::V4(r.dst_addr),
@@ -142,6 +145,7 @@ impl IpRepr {
     }
 
     /// Sets the length of the upper-layer data.
+    #[inline]
     pub fn set_payload_len(&mut self, len: usize) {
         match self {
             IpRepr::V4(r) => r.payload_len = len,
@@ -183,6 +187,7 @@ impl IpRepr {
     /// Whether the packet is a fragment: IPv4 with MF set or a non-zero
     /// offset, or IPv6 with a fragment header that is not an atomic
     /// fragment (RFC 6946).
+    #[inline]
     pub fn is_fragment(&self) -> bool {
         match self {
             IpRepr::V4(r) => r.is_fragment(),
@@ -202,6 +207,7 @@ impl IpRepr {
     /// Writes the header at the start of `buf` and returns its length; the
     /// caller writes the payload after it. See [`Ipv4Repr::emit`] and
     /// [`Ipv6Repr::emit`] for the errors.
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         match self {
             IpRepr::V4(r) => r.emit(buf),

@@ -498,6 +498,17 @@ impl TcpOptions {
         self.len() == 0
     }
 
+    /// The timestamps, when they are the only option: what nearly every
+    /// segment of an established connection carries.
+    #[inline]
+    fn only_timestamps(&self) -> Option<Timestamps> {
+        let alone = self.mss.is_none()
+            && self.window_scale.is_none()
+            && !self.sack_permitted
+            && self.sack.is_empty();
+        self.timestamps.filter(|_| alone)
+    }
+
     /// Writes the options in the layout Linux uses (MSS; SACK-permitted and
     /// timestamps; NOP, window scale; NOP, NOP, SACK), padded with NOPs to
     /// a multiple of four bytes. Returns the bytes written.
@@ -844,28 +855,87 @@ impl<'a> TcpRepr<'a> {
     /// Returns the header length. Finish with [`TcpPacket::fill_checksum`]
     /// over the whole segment.
     pub fn emit_header(&self, buf: &mut [u8]) -> Result<usize> {
+        self.emit_header_summed(buf).map(|(len, _)| len)
+    }
+
+    /// [`emit_header`](Self::emit_header), returning with the header length
+    /// the sum of the header as written (its checksum field zero). The sum
+    /// is taken from the fields as they are written, not read back: a
+    /// sender adds it to the pseudo-header's and the data's
+    /// ([`Checksum::combine`](checksum::Checksum::combine)) to fill the
+    /// checksum without another pass over the header.
+    #[inline]
+    pub fn emit_header_summed(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
+        let Some(ts) = self.options.only_timestamps() else {
+            return self.emit_header_any(buf);
+        };
+        // The header of nearly every segment: eight words, written and
+        // summed without the general layout's steps (NOP, NOP, then the
+        // timestamps, as `TcpOptions::emit` lays them out).
+        const LEN: usize = HEADER_LEN + 12;
+        let header: &mut [u8; LEN] = buf
+            .get_mut(..LEN)
+            .and_then(|h| h.try_into().ok())
+            .ok_or(Error::NoSpace)?;
+        let [w0, w1, w2, w3, w4] = self.fixed_words(LEN);
+        let words = [
+            w0,
+            w1,
+            w2,
+            w3,
+            w4,
+            u32::from_be_bytes([kind::NOP, kind::NOP, kind::TIMESTAMPS, 10]),
+            ts.tsval,
+            ts.tsecr,
+        ];
+        let mut sum = checksum::Checksum::new();
+        for (out, w) in header.chunks_exact_mut(4).zip(words) {
+            out.copy_from_slice(&w.to_be_bytes());
+            sum.add_u32(w);
+        }
+        Ok((LEN, sum))
+    }
+
+    /// `emit_header_summed` for any options.
+    fn emit_header_any(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
         let header_len = self.header_len();
         if header_len > HEADER_LEN + MAX_OPTIONS_LEN {
             return Err(Error::NoSpace);
         }
         let header = buf.get_mut(..header_len).ok_or(Error::NoSpace)?;
-        self.options.emit(&mut header[HEADER_LEN..])?;
-        let mut packet = TcpPacket::new_unchecked(header);
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq);
-        packet.set_ack_number(if self.flags.contains(TcpFlags::ACK) {
-            self.ack
+        let (fixed, options) = header.split_at_mut(HEADER_LEN);
+        self.options.emit(options)?;
+        for (out, w) in fixed.chunks_exact_mut(4).zip(self.fixed_words(header_len)) {
+            out.copy_from_slice(&w.to_be_bytes());
+        }
+        let mut sum = checksum::Checksum::new();
+        for w in header.chunks_exact(4) {
+            sum.add_u32(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+        }
+        Ok((header_len, sum))
+    }
+
+    /// The fixed 20 bytes of the header as five words, for a header of
+    /// `header_len` bytes (at most 60), the checksum zero.
+    #[inline]
+    fn fixed_words(&self, header_len: usize) -> [u32; 5] {
+        // RFC 9293 §3.1: without ACK the acknowledgment field is not
+        // significant; send zero rather than stale state.
+        let ack = if self.flags.contains(TcpFlags::ACK) {
+            self.ack.0
         } else {
-            // RFC 9293 §3.1: without ACK the field is not significant;
-            // send zero rather than stale state.
-            SeqNum(0)
-        });
-        packet.set_header_len_and_flags(header_len, self.flags);
-        packet.set_window_len(self.window);
-        packet.set_checksum(0);
-        packet.set_urgent_at(self.urgent);
-        Ok(header_len)
+            0
+        };
+        // The data offset and the flags; the reserved bits are zero.
+        let offset_flags = ((header_len / 4) as u32) << 12 | u32::from(self.flags.bits());
+        [
+            u32::from(self.src_port) << 16 | u32::from(self.dst_port),
+            self.seq.0,
+            ack,
+            offset_flags << 16 | u32::from(self.window),
+            // The checksum (zero) and the urgent pointer.
+            u32::from(self.urgent),
+        ]
     }
 
     /// Writes the whole segment (header, options, payload) into `buf` with

@@ -56,3 +56,15 @@ impl CallStorage for CallSpares {
         conn.lend_recv_ring(&mut self.rings);
     }
 }
+
+impl CallSpares {
+    /// Takes back what was lent for a call that changed nothing (a
+    /// segment dropped for its checksum), where no `sync` follows: the
+    /// event storage, still empty, and an unused ring loan.
+    pub(crate) fn take_back(&mut self, conn: &mut Connection) {
+        if conn.events.is_empty() && self.events.capacity() == 0 {
+            core::mem::swap(&mut conn.events, &mut self.events);
+        }
+        conn.reclaim_ring_storage(&mut self.rings);
+    }
+}

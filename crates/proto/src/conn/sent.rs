@@ -241,7 +241,29 @@ impl SentLog {
     }
 
     /// A segment `[start, end)` was sent at `now`.
+    #[inline]
     pub fn on_send(&mut self, start: SeqNum, end: SeqNum, now: Instant) -> Sent {
+        // New data right after the last record (or into an empty log), in
+        // a log with room: one record appended, inline. Anything else
+        // (a retransmission, a full log, an empty range) the general way.
+        let appends = self.recs.back().is_none_or(|last| last.end == start);
+        if appends && start < end && self.recs.len() < MAX_RECORDS {
+            let order = self.order;
+            self.order = self.order.wrapping_add(1);
+            self.recs.push_back(Rec {
+                start,
+                end,
+                xmit: now,
+                order,
+                flags: 0,
+            });
+            return Sent::default();
+        }
+        self.on_send_any(start, end, now)
+    }
+
+    /// `on_send` for any segment.
+    fn on_send_any(&mut self, start: SeqNum, end: SeqNum, now: Instant) -> Sent {
         let mut out = Sent::default();
         if end.diff(start) <= 0 {
             return out;
@@ -320,22 +342,21 @@ impl SentLog {
     /// covers, handing each to `f` first (with its flags as they were).
     /// A record only partly covered is cut.
     pub fn acknowledge(&mut self, una: SeqNum, mut f: impl FnMut(&Rec)) {
-        while let Some(&r) = self.recs.front() {
-            if r.end <= una {
-                f(&r);
-                self.counts.apply(r.flags, r.len(), false);
-                self.recs.pop_front();
-            } else {
-                if r.start < una {
-                    // Part of it: count the rest.
-                    self.counts.apply(r.flags, r.len(), false);
-                    let front = &mut self.recs[0];
-                    front.start = una;
-                    let len = front.len();
-                    let flags = front.flags;
-                    self.counts.apply(flags, len, true);
-                }
-                break;
+        // The records wholly covered, found at once (they are in sequence
+        // order) and dropped together: an ACK covers dozens in a bulk
+        // transfer.
+        let covered = self.index_after(una);
+        for r in self.recs.range(..covered) {
+            f(r);
+            self.counts.apply(r.flags, r.len(), false);
+        }
+        self.recs.drain(..covered);
+        if let Some(front) = self.recs.front_mut() {
+            if front.start < una {
+                // Part of it: count the rest.
+                self.counts.apply(front.flags, front.len(), false);
+                front.start = una;
+                self.counts.apply(front.flags, front.len(), true);
             }
         }
     }
@@ -541,6 +562,94 @@ mod tests {
         }
         assert_eq!(l.len(), MAX_RECORDS);
         assert_eq!(l.end(), Some(SeqNum(MAX_RECORDS as u32 + 100)));
+    }
+
+    #[test]
+    fn the_inline_append_leaves_the_log_as_the_general_way_does() {
+        // Every kind of send, through `on_send` (which appends inline when
+        // it can) and through `on_send_any` alone: the same logs, the same
+        // answers. Ranges: empty, backwards, appending, leaving a gap,
+        // resending, overlapping the end; near the record limit too.
+        let mut x: u32 = 0x9e37_79b9;
+        let mut next = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % n
+        };
+        for near_limit in [false, true] {
+            let mut fast = SentLog::default();
+            let mut end = 0u32;
+            if near_limit {
+                for k in 0..MAX_RECORDS as u32 - 20 {
+                    fast.on_send_any(SeqNum(k), SeqNum(k + 1), t(0));
+                }
+                end = MAX_RECORDS as u32 - 20;
+            }
+            let mut general = fast.clone();
+            for step in 0..2000u64 {
+                let start = match next(4) {
+                    0 | 1 => end,
+                    2 => end.wrapping_sub(next(300)),
+                    _ => end + next(50),
+                };
+                let stop = start.wrapping_add(next(120)).wrapping_sub(10);
+                end = end.max(stop);
+                let (s, e) = (SeqNum(start), SeqNum(stop));
+                if next(20) == 0 {
+                    fast.mark_all_lost(LostBy::Timeout);
+                    general.mark_all_lost(LostBy::Timeout);
+                }
+                assert_eq!(
+                    fast.on_send(s, e, t(step)),
+                    general.on_send_any(s, e, t(step)),
+                    "{start}..{stop}"
+                );
+                // Whole records: bounds, flags, times and send order.
+                assert_eq!(fast.recs, general.recs, "{start}..{stop}");
+                assert_eq!(fast.counts(), general.counts());
+                assert_eq!(fast.order, general.order);
+            }
+        }
+    }
+
+    #[test]
+    fn acknowledge_hands_over_what_it_covers_and_cuts_the_rest() {
+        let mut x: u32 = 0x2545_f491;
+        let mut next = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % n
+        };
+        for _ in 0..500 {
+            let mut l = log_of(1 + next(60));
+            for i in 0..l.len() {
+                match next(4) {
+                    0 => l.mark_lost(i, LostBy::Rack),
+                    1 => l.mark_sacked(
+                        l.get(i).unwrap().start,
+                        l.get(i).unwrap().end,
+                        |_, _| true,
+                        |_| {},
+                    ),
+                    _ => {}
+                }
+            }
+            // Anywhere from before the first record to past the last.
+            let una = SeqNum(900 + next(100 * l.len() as u32 + 200));
+            let before: Vec<Rec> = l.iter().copied().collect();
+            let mut handed = Vec::new();
+            l.acknowledge(una, |r| handed.push(*r));
+            let (want_handed, mut want_left): (Vec<Rec>, Vec<Rec>) =
+                before.iter().partition(|r| r.end <= una);
+            if let Some(first) = want_left.first_mut() {
+                first.start = first.start.max(una);
+            }
+            assert_eq!(handed, want_handed, "una {una:?}");
+            assert_eq!(l.iter().copied().collect::<Vec<_>>(), want_left);
+            assert_eq!(l.counts(), l.recount());
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@ use core::net::{IpAddr, SocketAddr};
 use wire::icmpv4::{Icmpv4DstUnreachable, Icmpv4Repr, Quoted, QuotedTcp};
 use wire::icmpv6::{Icmpv6DstUnreachable, Icmpv6Repr};
 use wire::ip::{self, IpProtocol, IpRepr};
-use wire::tcp::{TcpFlags, TcpRepr};
+use wire::ipv4;
+use wire::tcp::{PendingChecksum, TcpFlags, TcpRepr};
 use wire::{Error, Instant};
 
 use super::cookie;
@@ -31,51 +32,94 @@ impl Endpoint {
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
         self.now = self.now.max(now);
         self.stats.packets_in += 1;
-        let (repr, payload) = match ip::parse(packet, self.config.verify_checksums) {
-            Ok(p) => p,
-            Err(e) => {
-                self.count_parse_failure(e);
+        if self.config.verify_checksums {
+            // Nearly every packet: unfragmented IPv4 carrying TCP, read
+            // without a general parse (which would find the same in it).
+            if let Some((src, dst, tcp)) = ipv4::unfragmented_tcp(packet) {
+                let (src, dst) = (IpAddr::V4(src), IpAddr::V4(dst));
+                if self.accepts(dst) {
+                    self.tcp_input(now, src, dst, tcp);
+                }
                 return;
             }
-        };
+        }
+        match ip::parse(packet, self.config.verify_checksums) {
+            Ok((repr, payload)) => self.ip_input(now, repr, payload),
+            Err(e) => self.count_parse_failure(e),
+        }
+    }
+
+    /// A parsed IP packet. (Taken by value, and TCP given only the
+    /// addresses: no reference to it is held on the way to TCP, so it
+    /// need not be stored field by field to have an address.)
+    #[inline]
+    fn ip_input(&mut self, now: Instant, repr: IpRepr, payload: &[u8]) {
         if repr.is_fragment() {
             // Fragments are recognised, not reassembled (TCP avoids them
             // with its MSS and path MTU discovery).
             self.stats.fragments += 1;
             return;
         }
-        if !self.is_ours(repr.dst_addr()) {
-            self.stats.not_ours += 1;
+        if !self.accepts(repr.dst_addr()) {
             return;
         }
         match repr.protocol() {
-            IpProtocol::TCP => self.tcp_input(now, &repr, payload),
+            IpProtocol::TCP => self.tcp_input(now, repr.src_addr(), repr.dst_addr(), payload),
             IpProtocol::ICMP => self.icmpv4_input(now, &repr, payload),
             IpProtocol::ICMPV6 => self.icmpv6_input(now, &repr, payload),
             _ => {}
         }
     }
 
-    fn tcp_input(&mut self, now: Instant, ip: &IpRepr, bytes: &[u8]) {
-        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+    /// Whether a packet to `dst` is for us; one that is not is counted.
+    fn accepts(&mut self, dst: IpAddr) -> bool {
+        let ours = self.is_ours(dst);
+        if !ours {
+            self.stats.not_ours += 1;
+        }
+        ours
+    }
+
+    /// A TCP segment from `src` to `dst`. (It and `segment_input` are
+    /// inlined into their callers: the IPv4 packets of `handle_packet`'s
+    /// fast path then go through them with addresses known to be IPv4.)
+    #[inline(always)]
+    fn tcp_input(&mut self, now: Instant, src: IpAddr, dst: IpAddr, bytes: &[u8]) {
         // With checksums on, the header is parsed before the payload is
         // summed: a segment for a connection goes to it unverified, and
         // the connection sums the payload as it copies it into its
         // receive buffer if the fast path takes it (conn/fused.rs), or
         // verifies it first. Every other segment is verified here before
-        // anything looks at it, as `parse_bytes` would.
+        // anything looks at it, as `parse_bytes` would. (The parsed
+        // segment is handed on where it lies: rewrapping it in another
+        // `Result` or tuple copies its hundred bytes each time.)
         let parsed = if self.config.verify_checksums {
-            TcpRepr::parse_deferred(bytes, &src, &dst).map(|(seg, sum)| (seg, Some(sum)))
+            match TcpRepr::parse_deferred(bytes, &src, &dst) {
+                Ok((seg, pending)) => {
+                    return self.segment_input(now, src, dst, &seg, Some(pending))
+                }
+                Err(e) => e,
+            }
         } else {
-            TcpRepr::parse_bytes(bytes, &src, &dst, false).map(|seg| (seg, None))
-        };
-        let (seg, pending) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                self.count_parse_failure(e);
-                return;
+            match TcpRepr::parse_bytes(bytes, &src, &dst, false) {
+                Ok(seg) => return self.segment_input(now, src, dst, &seg, None),
+                Err(e) => e,
             }
         };
+        self.count_parse_failure(parsed);
+    }
+
+    /// A TCP segment from `src` to `dst`, its checksum verified unless
+    /// `pending`.
+    #[inline(always)]
+    fn segment_input(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        seg: &TcpRepr<'_>,
+        pending: Option<PendingChecksum>,
+    ) {
         let plausible = seg.src_port != 0 && seg.dst_port != 0 && answerable(src);
         let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
         let found = plausible.then(|| self.by_tuple.lookup(&tuple));
@@ -83,16 +127,19 @@ impl Endpoint {
             if let Some(e) = self.conns.get_mut(h.index, h.generation) {
                 e.conn.lend_event_storage(&mut self.event_spare);
                 match pending {
-                    Some(pending) => match e.conn.handle_unverified_segment(now, &seg, pending) {
+                    Some(pending) => match e.conn.handle_unverified_segment(now, seg, pending) {
                         Checked::BadChecksum => {
-                            // Dropped, nothing changed: nothing to sync.
+                            // Dropped, nothing changed: nothing to sync,
+                            // only the storage lent for the call to take
+                            // back (an idle connection holds no loan).
+                            self.event_spare.take_back(&mut e.conn);
                             self.stats.bad_checksum += 1;
                             return;
                         }
                         Checked::Fused => self.stats.fused_in += 1,
                         Checked::Verified => {}
                     },
-                    None => e.conn.handle_segment(now, &seg),
+                    None => e.conn.handle_segment(now, seg),
                 }
                 self.sync(h, true);
                 return;
@@ -112,7 +159,7 @@ impl Endpoint {
             Some(Lookup::Miss(key)) => key,
             _ => self.by_tuple.key(&tuple),
         };
-        if self.time_wait_input(now, &key, &seg) {
+        if self.time_wait_input(now, &key, seg) {
             return;
         }
         let listener = self
@@ -121,8 +168,8 @@ impl Endpoint {
             .or_else(|| self.listen_map.get(&(None, seg.dst_port)))
             .copied();
         match listener {
-            Some(l) => self.listener_input(now, l, &key, &seg),
-            None => self.reset(tuple, &seg),
+            Some(l) => self.listener_input(now, l, &key, seg),
+            None => self.reset(tuple, seg),
         }
     }
 

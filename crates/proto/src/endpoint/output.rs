@@ -193,12 +193,32 @@ fn write_segment(
     hop_limit: u8,
     tcp: impl FnOnce(&mut [u8], &IpAddr, &IpAddr) -> wire::Result<usize>,
 ) -> Option<usize> {
-    let (src, dst) = (tuple.local.ip(), tuple.remote.ip());
-    let mut ip = IpRepr::new(src, dst, IpProtocol::TCP, 0, hop_limit)?;
-    let header = ip.header_len();
+    match (tuple.local.ip(), tuple.remote.ip()) {
+        // IPv4 on its own: the addresses handed to `tcp` are then known
+        // to be IPv4, not stored whole for either family.
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            write_ip(IpAddr::V4(src), IpAddr::V4(dst), buf, hop_limit, tcp)
+        }
+        (src, dst) => write_ip(src, dst, buf, hop_limit, tcp),
+    }
+}
+
+/// `write_segment` from `src` to `dst`.
+#[inline(always)]
+fn write_ip(
+    src: IpAddr,
+    dst: IpAddr,
+    buf: &mut [u8],
+    hop_limit: u8,
+    tcp: impl FnOnce(&mut [u8], &IpAddr, &IpAddr) -> wire::Result<usize>,
+) -> Option<usize> {
+    let header = IpRepr::new(src, dst, IpProtocol::TCP, 0, hop_limit)?.header_len();
     let len = tcp(buf.get_mut(header..)?, &src, &dst).ok()?;
-    ip.set_payload_len(len);
-    ip.emit(buf).ok()?;
+    // Built once the length is known rather than kept across the call
+    // above, where it would go through memory field by field.
+    IpRepr::new(src, dst, IpProtocol::TCP, len, hop_limit)?
+        .emit(buf)
+        .ok()?;
     Some(header + len)
 }
 

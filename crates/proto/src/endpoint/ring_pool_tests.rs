@@ -130,3 +130,27 @@ fn rings_of_an_ended_connection_serve_the_next_and_idle_ones_hold_none() {
     a.shrink_to_fit();
     assert_eq!(a.event_spare.rings.len(), 0, "shrinking lets the pool go");
 }
+
+#[test]
+fn a_segment_dropped_for_its_checksum_leaves_no_loan_behind() {
+    let (mut a, mut b, l) = pair();
+    let now = Instant::from_secs(1);
+    let first = open(&mut a, &mut b, l, now);
+    exchange_and_close(&mut a, &mut b, first, now);
+    let (c, s) = open(&mut a, &mut b, l, now);
+    assert_eq!(b.event_spare.rings.len(), 2);
+    a.send(c, &[1; 100]).expect("room to send");
+    let mut buf = vec![0u8; 2048];
+    let n = a.poll_transmit(now, &mut buf).expect("the request");
+    // A flipped bit in the payload: the TCP checksum fails.
+    buf[n - 1] ^= 0x10;
+    b.handle_packet(now, &buf[..n]);
+    assert_eq!(b.stats().bad_checksum, 1);
+    assert!(!holds_spare_rings(&mut b, s), "the loan came back");
+    assert_eq!(b.event_spare.rings.len(), 2);
+    assert_eq!(
+        b.connection(s).map(|c| c.buffer_memory()),
+        Some(0),
+        "nothing was written"
+    );
+}

@@ -12,6 +12,7 @@ mod integrity;
 mod ipv6;
 mod limits;
 mod pcap;
+mod rebuilt;
 mod reset;
 mod smoke;
 mod time_wait;

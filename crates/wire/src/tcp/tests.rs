@@ -443,3 +443,91 @@ fn aligned_timestamps_fast_path_agrees_with_the_general_parser() {
     other[3] = 9;
     assert_ne!(TcpOptions::parse(&other), Ok(want));
 }
+
+#[test]
+fn emit_header_summed_returns_the_sum_of_what_it_wrote() {
+    let ts = Some(Timestamps {
+        tsval: 0xfedc_ba98,
+        tsecr: 0xffff_ffff,
+    });
+    let blocks: Vec<_> = (0..4u32)
+        .map(|i| SackBlock {
+            start: SeqNum(0xffff_0000 + i),
+            end: SeqNum(0x1234_5678 * i),
+        })
+        .collect();
+    let option_sets = [
+        TcpOptions::NONE,
+        TcpOptions {
+            timestamps: ts,
+            ..TcpOptions::NONE
+        },
+        TcpOptions {
+            timestamps: ts,
+            sack: SackBlocks::from_slice(&blocks[..3]).unwrap(),
+            ..TcpOptions::NONE
+        },
+        TcpOptions {
+            sack: SackBlocks::from_slice(&blocks).unwrap(),
+            ..TcpOptions::NONE
+        },
+        TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: ts,
+            sack: SackBlocks::EMPTY,
+        },
+        TcpOptions {
+            sack_permitted: true,
+            ..TcpOptions::NONE
+        },
+    ];
+    let mut x: u32 = 0x2545_f491;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for options in option_sets {
+        for flags in [
+            TcpFlags::ACK,
+            TcpFlags::ACK | TcpFlags::PSH,
+            TcpFlags::SYN,
+            TcpFlags::from_bits(0x1ff),
+            TcpFlags::NONE,
+        ] {
+            for _ in 0..50 {
+                let repr = TcpRepr {
+                    src_port: next() as u16,
+                    dst_port: next() as u16,
+                    seq: SeqNum(next()),
+                    ack: SeqNum(next()),
+                    flags,
+                    window: next() as u16,
+                    urgent: next() as u16,
+                    options,
+                    payload: &[],
+                };
+                let mut buf = [0xa5u8; 64];
+                let (n, sum) = repr.emit_header_summed(&mut buf).unwrap();
+                assert_eq!(n, repr.header_len());
+                assert_eq!(
+                    repr.emit_header_summed(&mut [0u8; 64][..n - 1]),
+                    Err(Error::NoSpace)
+                );
+                let mut read_back = checksum::Checksum::new();
+                read_back.add_bytes(&buf[..n]);
+                assert_eq!(sum.fold(), read_back.fold(), "{repr:?}");
+                assert!(!sum.is_odd());
+                let parsed = TcpRepr::parse_bytes(&buf[..n], &v4([1; 4]), &v4([1; 4]), false);
+                let mut want = repr;
+                if !flags.contains(TcpFlags::ACK) {
+                    want.ack = SeqNum(0);
+                }
+                assert_eq!(parsed, Ok(want));
+            }
+        }
+    }
+}
