@@ -12,9 +12,12 @@ use alloc::collections::VecDeque;
 
 use super::{Connection, Event, RingPool};
 
-/// Storage that can be lent to a connection for one call (see the
-/// [module documentation](self)). Sealed: implemented for
-/// `VecDeque<Event>` (event storage only) and for the endpoint's spares.
+/// Storage that can be lent to a connection for one call: its event queue
+/// between the call and the owner draining it, or a receive ring until
+/// its first data arrives, so bursts reuse one allocation and an idle
+/// connection holds none. Sealed: implemented for `VecDeque<Event>`
+/// (event storage only, for owners without an endpoint) and for the
+/// endpoint's spares.
 pub trait CallStorage: sealed::Sealed {
     /// Lends `conn` what it may use during the call that follows.
     fn lend_to(&mut self, conn: &mut Connection);
