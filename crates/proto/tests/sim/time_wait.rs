@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use proto::conn::State;
-use proto::endpoint::{ConnHandle, EndpointConfig, EndpointError};
+use proto::endpoint::{ConnHandle, EndpointConfig, EndpointError, ListenerHandle};
 use sim::{HostId, Network};
 
 use crate::harness::*;
@@ -38,6 +38,48 @@ fn read_to_end(net: &mut Network<SimHost>, id: HostId, h: ConnHandle) -> bool {
     }
 }
 
+/// A connection from `local` on host `c` to the server's listener `l` on
+/// host `s`, established and accepted: (client's handle, server's).
+fn open(
+    net: &mut Network<SimHost>,
+    (c, s): (HostId, HostId),
+    l: ListenerHandle,
+    local: SocketAddr,
+) -> (ConnHandle, ConnHandle) {
+    let now = net.now();
+    let h = net
+        .host_mut(c)
+        .ep
+        .connect(now, server_addr(), Some(local))
+        .unwrap();
+    run_for(net, Duration::from_secs(5), |net| {
+        state(net, c, h) == Some(State::Established) && net.host(s).ep.half_open_count() == 0
+    });
+    let sh = net.host_mut(s).ep.accept(l).expect("accepted");
+    (h, sh)
+}
+
+/// Closes connection `first` (which so ends in TIME-WAIT), then, once its
+/// FIN has arrived and been read, `second`; runs until neither host has a
+/// connection.
+fn close_in_turn(
+    net: &mut Network<SimHost>,
+    (a, first): (HostId, ConnHandle),
+    (b, second): (HostId, ConnHandle),
+) {
+    let now = net.now();
+    net.host_mut(a).ep.close(first, now);
+    run_for(net, Duration::from_secs(5), |net| {
+        state(net, b, second) == Some(State::CloseWait)
+    });
+    assert!(read_to_end(net, b, second));
+    let now = net.now();
+    net.host_mut(b).ep.close(second, now);
+    run_for(net, Duration::from_secs(5), |net| {
+        net.host(a).ep.connection_count() == 0 && net.host(b).ep.connection_count() == 0
+    });
+}
+
 #[test]
 fn a_newer_syn_reopens_a_4_tuple_in_time_wait() {
     // Several seeds: the timestamps of the new connection must be newer
@@ -52,29 +94,10 @@ fn a_newer_syn_reopens_a_4_tuple_in_time_wait() {
         );
         let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
         let local = SocketAddr::new(CLIENT, 40_000);
-        let now = net.now();
-        let h = net
-            .host_mut(c)
-            .ep
-            .connect(now, server_addr(), Some(local))
-            .unwrap();
-        run_for(&mut net, Duration::from_secs(5), |net| {
-            state(net, c, h) == Some(State::Established) && net.host(s).ep.half_open_count() == 0
-        });
-        let sh = net.host_mut(s).ep.accept(l).expect("accepted");
+        let (h, sh) = open(&mut net, (c, s), l, local);
         // The server closes first, so the server ends in TIME-WAIT.
         net.host_mut(s).ep.send(sh, b"bye").unwrap();
-        let now = net.now();
-        net.host_mut(s).ep.close(sh, now);
-        run_for(&mut net, Duration::from_secs(5), |net| {
-            state(net, c, h) == Some(State::CloseWait)
-        });
-        assert!(read_to_end(&mut net, c, h));
-        let now = net.now();
-        net.host_mut(c).ep.close(h, now);
-        run_for(&mut net, Duration::from_secs(5), |net| {
-            net.host(c).ep.connection_count() == 0 && net.host(s).ep.connection_count() == 0
-        });
+        close_in_turn(&mut net, (s, sh), (c, h));
         assert_eq!(
             net.host(s).ep.time_wait_count(),
             1,
@@ -199,29 +222,9 @@ fn a_full_time_wait_table_frees_the_next_connection_at_once_and_counts_it() {
     );
     let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
     for i in 0..3u16 {
-        let now = net.now();
-        let local = SocketAddr::new(CLIENT, 40_000 + i);
-        let h = net
-            .host_mut(c)
-            .ep
-            .connect(now, server_addr(), Some(local))
-            .unwrap();
-        run_for(&mut net, Duration::from_secs(5), |net| {
-            state(net, c, h) == Some(State::Established) && net.host(s).ep.half_open_count() == 0
-        });
-        let sh = net.host_mut(s).ep.accept(l).expect("accepted");
+        let (h, sh) = open(&mut net, (c, s), l, SocketAddr::new(CLIENT, 40_000 + i));
         // The client closes first, so the client ends in TIME-WAIT.
-        let now = net.now();
-        net.host_mut(c).ep.close(h, now);
-        run_for(&mut net, Duration::from_secs(5), |net| {
-            state(net, s, sh) == Some(State::CloseWait)
-        });
-        assert!(read_to_end(&mut net, s, sh));
-        let now = net.now();
-        net.host_mut(s).ep.close(sh, now);
-        run_for(&mut net, Duration::from_secs(5), |net| {
-            net.host(c).ep.connection_count() == 0 && net.host(s).ep.connection_count() == 0
-        });
+        close_in_turn(&mut net, (c, h), (s, sh));
     }
     let client = &net.host(c).ep;
     assert_eq!(
