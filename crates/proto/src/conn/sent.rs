@@ -564,19 +564,24 @@ mod tests {
         assert_eq!(l.end(), Some(SeqNum(MAX_RECORDS as u32 + 100)));
     }
 
+    /// Pseudo-random numbers below `n` (xorshift32 from `seed`).
+    fn below(seed: u32) -> impl FnMut(u32) -> u32 {
+        let mut x = seed;
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % n
+        }
+    }
+
     #[test]
     fn the_inline_append_leaves_the_log_as_the_general_way_does() {
         // Every kind of send, through `on_send` (which appends inline when
         // it can) and through `on_send_any` alone: the same logs, the same
         // answers. Ranges: empty, backwards, appending, leaving a gap,
         // resending, overlapping the end; near the record limit too.
-        let mut x: u32 = 0x9e37_79b9;
-        let mut next = move |n: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % n
-        };
+        let mut next = below(0x9e37_79b9);
         for near_limit in [false, true] {
             let mut fast = SentLog::default();
             let mut end = 0u32;
@@ -615,13 +620,7 @@ mod tests {
 
     #[test]
     fn acknowledge_hands_over_what_it_covers_and_cuts_the_rest() {
-        let mut x: u32 = 0x2545_f491;
-        let mut next = move |n: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % n
-        };
+        let mut next = below(0x2545_f491);
         for _ in 0..500 {
             let mut l = log_of(1 + next(60));
             for i in 0..l.len() {
