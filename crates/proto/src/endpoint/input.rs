@@ -15,7 +15,7 @@ use super::demux::FourTuple;
 use super::output::Reply;
 use super::timewait::TwVerdict;
 use super::tuple_map::{Lookup, TupleKey};
-use super::{ConnHandle, Endpoint, Entry, ListenerHandle};
+use super::{ConnHandle, Endpoint, ListenerHandle, Origin};
 use crate::conn::{reset_for, Checked, Connection, SoftError, SynInfo};
 
 /// Whether a source address may be answered at all (RFC 1122 §4.2.3.10:
@@ -265,20 +265,7 @@ impl Endpoint {
         let mut conn =
             Connection::listen_lent(cfg, tuple.local.port(), iss, now, &mut self.event_spare);
         conn.handle_segment(now, seg);
-        let h = self.insert(
-            key,
-            Entry {
-                conn,
-                tuple: key.packed(),
-                hash: key.hash(),
-                listener: Some(l),
-                half_open: true,
-                owned: false,
-                released: false,
-                in_ready: false,
-                deadline: None,
-            },
-        );
+        let h = self.insert(key, conn, Origin::Syn(l));
         self.half_open += 1;
         if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
             listener.syn_queue += 1;
@@ -372,20 +359,7 @@ impl Endpoint {
         };
         let mut conn = Connection::from_syn_cookie(cfg, tuple.local.port(), decoded.iss, &syn, now);
         conn.handle_segment(now, seg);
-        let h = self.insert(
-            key,
-            Entry {
-                conn,
-                tuple: key.packed(),
-                hash: key.hash(),
-                listener: Some(l),
-                half_open: false,
-                owned: false,
-                released: false,
-                in_ready: false,
-                deadline: None,
-            },
-        );
+        let h = self.insert(key, conn, Origin::Cookie(l));
         self.stats.syn_cookies_accepted += 1;
         // It was SYN-RECEIVED for an instant; it became established (or
         // died) with this ACK, so count it as such in sync.

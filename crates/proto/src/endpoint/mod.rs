@@ -167,6 +167,17 @@ struct Entry {
     deadline: Option<Instant>,
 }
 
+/// How a connection came to be.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// The application connected.
+    Connect,
+    /// A SYN to a listener: half-open until the handshake completes.
+    Syn(ListenerHandle),
+    /// An ACK returning a valid SYN cookie: established at once.
+    Cookie(ListenerHandle),
+}
+
 /// A host's TCP/IP layer. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Endpoint {
@@ -430,20 +441,7 @@ impl Endpoint {
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
-        let h = self.insert(
-            &key,
-            Entry {
-                conn,
-                tuple: key.packed(),
-                hash,
-                listener: None,
-                half_open: false,
-                owned: true,
-                released: false,
-                in_ready: false,
-                deadline: None,
-            },
-        );
+        let h = self.insert(&key, conn, Origin::Connect);
         self.sync(h, true);
         Ok(h)
     }
@@ -482,8 +480,25 @@ impl Endpoint {
     }
 
     /// Stores a new connection, known by `key` (its tuple, hashed).
-    fn insert(&mut self, key: &TupleKey<'_>, entry: Entry) -> ConnHandle {
-        let (index, generation) = self.conns.insert(entry);
+    /// Files a new connection under `key`; how it began (`origin`) sets
+    /// its entry's first state.
+    fn insert(&mut self, key: &TupleKey<'_>, conn: Connection, origin: Origin) -> ConnHandle {
+        let (listener, half_open, owned) = match origin {
+            Origin::Connect => (None, false, true),
+            Origin::Syn(l) => (Some(l), true, false),
+            Origin::Cookie(l) => (Some(l), false, false),
+        };
+        let (index, generation) = self.conns.insert(Entry {
+            conn,
+            tuple: key.packed(),
+            hash: key.hash(),
+            listener,
+            half_open,
+            owned,
+            released: false,
+            in_ready: false,
+            deadline: None,
+        });
         let h = ConnHandle { index, generation };
         self.by_tuple.insert(key, h);
         self.stats.connections_opened += 1;
