@@ -107,26 +107,14 @@ impl Rig {
     }
 
     fn server_out(&mut self) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 2048];
-        while let Some(n) = self.server.poll_transmit(self.now, &mut buf) {
-            out.push(buf[..n].to_vec());
-        }
-        out
+        transmitted(&mut self.server, self.now)
     }
 
     /// What the client sends (the shadow must send the same).
     fn client_out(&mut self) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 2048];
-        while let Some(n) = self.client.poll_transmit(self.now, &mut buf) {
-            out.push(buf[..n].to_vec());
-        }
+        let out = transmitted(&mut self.client, self.now);
         if let Some((e, _)) = self.shadow.as_mut() {
-            let mut theirs = Vec::new();
-            while let Some(n) = e.poll_transmit(self.now, &mut buf) {
-                theirs.push(buf[..n].to_vec());
-            }
+            let theirs = transmitted(e, self.now);
             assert_eq!(out, theirs, "the client and its shadow sent differently");
         }
         out
@@ -510,4 +498,14 @@ fn fused_writes_wrap_around_the_receive_buffer() {
         "{fused} of {segments} data segments fused"
     );
     rig.assert_like_shadow();
+}
+
+/// Every packet `ep` has to send at `now`.
+fn transmitted(ep: &mut Endpoint, now: Instant) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 2048];
+    while let Some(n) = ep.poll_transmit(now, &mut buf) {
+        out.push(buf[..n].to_vec());
+    }
+    out
 }
