@@ -108,35 +108,49 @@ impl KernelPath {
         })
     }
 
-    /// A kernel client sends `request` bytes to a kernel server, which
-    /// answers with `response` bytes and closes.
-    pub fn exchange(self, request: usize, response: usize) -> io::Result<Exchange> {
+    /// Runs `server` with the server's listener on a thread and `client`
+    /// in the client's namespace with the server's address, across the
+    /// bridge; then stops the bridge. (what the client returned, what the
+    /// server returned, the packets the filter dropped.)
+    fn run<S: Send + 'static, C: Send + 'static>(
+        self,
+        server: impl FnOnce(TcpListener) -> S + Send + 'static,
+        client: impl FnOnce(SocketAddr) -> io::Result<C> + Send + 'static,
+    ) -> io::Result<(C, S, u64)> {
         let Setup {
             bridge,
             listener,
             client_ns,
             _server_ns,
         } = self.set_up()?;
-        let server = std::thread::spawn(move || -> io::Result<()> {
+        let server = std::thread::spawn(move || server(listener));
+        let client = client_ns.run(move || client(SocketAddr::new(IpAddr::V4(SERVER), PORT)));
+        let served = server
+            .join()
+            .map_err(|_| io::Error::other("server panicked"))?;
+        let filtered = bridge.stop()?;
+        Ok((client?, served, filtered))
+    }
+
+    /// A kernel client sends `request` bytes to a kernel server, which
+    /// answers with `response` bytes and closes.
+    pub fn exchange(self, request: usize, response: usize) -> io::Result<Exchange> {
+        let server = move |listener: TcpListener| -> io::Result<()> {
             let (mut s, _) = listener.accept()?;
             let mut req = vec![0u8; request];
             s.read_exact(&mut req)?;
             s.write_all(&vec![0x5a; response])?;
             s.shutdown(std::net::Shutdown::Write)
-        });
-        let timed = client_ns.run(move || {
+        };
+        let client = move |to: SocketAddr| {
             let t = std::time::Instant::now();
-            let mut c = TcpStream::connect(SocketAddr::new(IpAddr::V4(SERVER), PORT))?;
+            let mut c = TcpStream::connect(to)?;
             c.write_all(&vec![0x41; request])?;
             let mut got = vec![0u8; response];
             c.read_exact(&mut got)?;
             Ok(t.elapsed())
-        });
-        let served = server
-            .join()
-            .map_err(|_| io::Error::other("server panicked"))?;
-        let filtered = bridge.stop()?;
-        let time = timed?;
+        };
+        let (time, served, filtered) = self.run(server, client)?;
         served?;
         Ok(Exchange { time, filtered })
     }
@@ -144,13 +158,7 @@ impl KernelPath {
     /// A kernel server writes to a kernel client for `time` from the
     /// client's `connect`; the bytes the client read in that time.
     pub fn bulk(self, time: Duration) -> io::Result<u64> {
-        let Setup {
-            bridge,
-            listener,
-            client_ns,
-            _server_ns,
-        } = self.set_up()?;
-        let server = std::thread::spawn(move || {
+        let server = move |listener: TcpListener| {
             let Ok((mut s, _)) = listener.accept() else {
                 return;
             };
@@ -159,10 +167,13 @@ impl KernelPath {
             let _ = s.set_write_timeout(Some(time + Duration::from_secs(5)));
             let chunk = vec![0x5a; 64 * 1024];
             while s.write_all(&chunk).is_ok() {}
-        });
-        let got = client_ns.run(move || {
+        };
+        // When the client returns, its socket closes (a reset, with unread
+        // data): the server's next write fails once the RST crosses the
+        // bridge.
+        let client = move |to: SocketAddr| {
             let end = std::time::Instant::now() + time;
-            let mut c = TcpStream::connect(SocketAddr::new(IpAddr::V4(SERVER), PORT))?;
+            let mut c = TcpStream::connect(to)?;
             let mut buf = vec![0u8; 64 * 1024];
             let mut got = 0u64;
             loop {
@@ -185,12 +196,9 @@ impl KernelPath {
                     Err(e) => return Err(e),
                 }
             }
-        });
-        // The client's socket is closed (reset, with unread data): the
-        // server's next write fails once the RST crosses the bridge.
-        let _ = server.join();
-        bridge.stop()?;
-        got
+        };
+        let (got, (), _) = self.run(server, client)?;
+        Ok(got)
     }
 }
 
