@@ -85,6 +85,19 @@ pub(crate) struct Rec {
 }
 
 impl Rec {
+    /// A record of `start..end` first sent at `xmit`, `order`-th, with no
+    /// flags.
+    #[inline(always)]
+    fn sent(start: SeqNum, end: SeqNum, xmit: Instant, order: u32) -> Rec {
+        Rec {
+            start,
+            end,
+            xmit,
+            order,
+            flags: 0,
+        }
+    }
+
     /// Its length in sequence space.
     pub fn len(&self) -> u32 {
         self.end.since(self.start)
@@ -250,13 +263,7 @@ impl SentLog {
         if appends && start < end && self.recs.len() < MAX_RECORDS {
             let order = self.order;
             self.order = self.order.wrapping_add(1);
-            self.recs.push_back(Rec {
-                start,
-                end,
-                xmit: now,
-                order,
-                flags: 0,
-            });
+            self.recs.push_back(Rec::sent(start, end, now, order));
             return Sent::default();
         }
         self.on_send_any(start, end, now)
@@ -317,13 +324,7 @@ impl SentLog {
                 }
             }
         }
-        self.recs.push_back(Rec {
-            start,
-            end,
-            xmit: now,
-            order,
-            flags: 0,
-        });
+        self.recs.push_back(Rec::sent(start, end, now, order));
         out
     }
 
