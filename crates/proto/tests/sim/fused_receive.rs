@@ -317,11 +317,7 @@ fn a_corrupt_payload_is_dropped_without_a_trace_and_its_retransmission_taken() {
     rig.deliver(&pkts[1]);
     rig.deliver(&pkts[2]);
     assert_eq!(rig.client.stats().fused_in, fused + 3);
-    let expected: Vec<u8> = pkts
-        .iter()
-        .flat_map(|p| p[payload_start(p)..].to_vec())
-        .collect();
-    assert_eq!(rig.read(65536), expected);
+    assert_eq!(rig.read(65536), payloads(&pkts));
     assert_eq!(rig.read(65536), b"");
     assert!(!rig.client_out().is_empty(), "the data is acknowledged");
 }
@@ -346,11 +342,7 @@ fn every_corrupted_header_bit_is_caught() {
         rig.deliver(p);
     }
     assert_eq!(rig.client.stats().fused_in, fused + 3);
-    let expected: Vec<u8> = pkts
-        .iter()
-        .flat_map(|p| p[payload_start(p)..].to_vec())
-        .collect();
-    assert_eq!(rig.read(65536), expected);
+    assert_eq!(rig.read(65536), payloads(&pkts));
 }
 
 /// Impairs the server's packets as a bad link would: drops, corrupts one
@@ -508,4 +500,11 @@ fn transmitted(ep: &mut Endpoint, now: Instant) -> Vec<Vec<u8>> {
         out.push(buf[..n].to_vec());
     }
     out
+}
+
+/// The payloads of `pkts`, one after another.
+fn payloads(pkts: &[Vec<u8>]) -> Vec<u8> {
+    pkts.iter()
+        .flat_map(|p| p[payload_start(p)..].to_vec())
+        .collect()
 }
