@@ -63,7 +63,7 @@ impl Connection {
 
     /// The prediction: the segment every step of §3.10.7.4 would accept
     /// without doing anything but taking its data and its timestamp.
-    #[inline]
+    #[inline(always)]
     pub(super) fn is_predicted(&self, seg: &TcpRepr<'_>) -> bool {
         let len = seg.payload.len();
         // ACK, maybe PSH; no SYN, FIN, RST, URG, nor ECN bits.

@@ -20,6 +20,7 @@ use crate::conn::{reset_for, Checked, Connection, SoftError, SynInfo};
 
 /// Whether a source address may be answered at all (RFC 1122 §4.2.3.10:
 /// never answer a broadcast or multicast source).
+#[inline]
 fn answerable(addr: IpAddr) -> bool {
     match addr {
         IpAddr::V4(a) => !(a.is_broadcast() || a.is_multicast() || a.is_unspecified()),
@@ -95,8 +96,10 @@ impl Endpoint {
         // `Result` or tuple copies its hundred bytes each time.)
         let parsed = if self.config.verify_checksums {
             match TcpRepr::parse_deferred(bytes, &src, &dst) {
-                Ok((seg, pending)) => {
-                    return self.segment_input(now, src, dst, &seg, Some(pending))
+                // The segment borrowed where it lies; only the checksum
+                // moves out.
+                Ok((ref seg, pending)) => {
+                    return self.segment_input(now, src, dst, seg, Some(pending))
                 }
                 Err(e) => e,
             }
