@@ -80,6 +80,9 @@ impl TunArgs {
             name: self.name.clone(),
             kernel_addr: (kernel, len),
             mtu: 1500,
+            // An impaired link models every packet: it must see them
+            // MTU-sized, so offloads are for the plain device only.
+            offload: impair.is_none(),
         })
         .map_err(|e| format!("--tun {}: {e}", self.name))?;
         let mut device: Box<dyn Device> = Box::new(tun);

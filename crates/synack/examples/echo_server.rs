@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: tun.clone(),
         kernel_addr: (kernel.parse()?, prefix.parse()?),
         mtu: 1500,
+        offload: true,
     })?;
     // The stack: its own thread drives TCP on the device.
     let stack = Stack::new(tun, EndpointConfig::default(), &[ip])?;

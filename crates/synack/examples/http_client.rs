@@ -32,6 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: tun.clone(),
         kernel_addr: (kernel.parse()?, prefix.parse()?),
         mtu: 1500,
+        offload: true,
     })?;
     // The stack runs on its own thread; sockets need no particular runtime.
     let stack = Stack::new(tun, EndpointConfig::default(), &[ip])?;

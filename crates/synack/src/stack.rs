@@ -223,6 +223,8 @@ pub fn unix_epoch_offset() -> Duration {
 
 /// The driver loop.
 fn drive(shared: Arc<Shared>, mut device: impl Device) {
+    // Room for the largest IP packet: with offloads, the kernel hands
+    // over TCP segments of up to 64 KiB.
     let mut buf = vec![0u8; 65536];
     let result = (|| -> io::Result<()> {
         loop {
@@ -241,6 +243,7 @@ fn drive(shared: Arc<Shared>, mut device: impl Device) {
                 while let Some(n) = inner.ep.poll_transmit(now, &mut buf) {
                     device.send(now, &buf[..n])?;
                 }
+                device.end_burst()?;
                 dispatch(&shared, &mut inner);
                 inner.ep.poll_timeout()
             };

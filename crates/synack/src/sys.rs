@@ -14,6 +14,15 @@ use std::time::Duration;
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 const IFF_TUN: libc::c_short = 0x0001;
 const IFF_NO_PI: libc::c_short = 0x1000;
+/// Every packet read or written is preceded by a `virtio_net_hdr`.
+const IFF_VNET_HDR: libc::c_short = 0x4000;
+/// `TUNSETOFFLOAD` (`_IOW('T', 208, unsigned int)`).
+const TUNSETOFFLOAD: libc::c_ulong = 0x4004_54d0;
+/// The offloads synack takes from the kernel: checksums left partial, and
+/// TCP segments over IPv4 and IPv6 larger than the MTU.
+const TUN_F_CSUM: libc::c_uint = 0x01;
+const TUN_F_TSO4: libc::c_uint = 0x02;
+const TUN_F_TSO6: libc::c_uint = 0x04;
 
 /// `struct ifreq` as TUNSETIFF reads it: a name and the flags.
 #[repr(C)]
@@ -25,8 +34,10 @@ struct IfReq {
 
 /// Opens `/dev/net/tun` and attaches it to the TUN interface `name`
 /// (created if absent), without packet information headers, non-blocking.
-/// Returns the file and the interface's actual name.
-pub fn open_tun(name: &str) -> io::Result<(File, String)> {
+/// With `offload`, every packet carries a `virtio_net_hdr` and the kernel
+/// may hand over partial checksums and TCP segments of up to 64 KiB
+/// (`TUNSETOFFLOAD`). Returns the file and the interface's actual name.
+pub fn open_tun(name: &str, offload: bool) -> io::Result<(File, String)> {
     if name.len() >= libc::IFNAMSIZ {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -41,7 +52,7 @@ pub fn open_tun(name: &str) -> io::Result<(File, String)> {
         .map_err(|e| permission_hint(e, "open /dev/net/tun"))?;
     let mut req = IfReq {
         name: [0; libc::IFNAMSIZ],
-        flags: IFF_TUN | IFF_NO_PI,
+        flags: IFF_TUN | IFF_NO_PI | if offload { IFF_VNET_HDR } else { 0 },
         _pad: [0; 22],
     };
     for (dst, &src) in req.name.iter_mut().zip(name.as_bytes()) {
@@ -52,6 +63,18 @@ pub fn open_tun(name: &str) -> io::Result<(File, String)> {
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), TUNSETIFF as _, &mut req as *mut IfReq) };
     if rc < 0 {
         return Err(permission_hint(io::Error::last_os_error(), "TUNSETIFF"));
+    }
+    if offload {
+        let features = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+        // SAFETY: the fd is an attached TUN file; TUNSETOFFLOAD takes its
+        // argument by value.
+        let rc = unsafe { libc::ioctl(file.as_raw_fd(), TUNSETOFFLOAD as _, features) };
+        if rc < 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("TUNSETOFFLOAD: {}", io::Error::last_os_error()),
+            ));
+        }
     }
     let actual: Vec<u8> = req
         .name
@@ -72,6 +95,49 @@ pub fn permission_hint(e: io::Error, what: &str) -> io::Error {
     } else {
         io::Error::new(e.kind(), format!("{what}: {e}"))
     }
+}
+
+/// Reads one packet from `fd` into `head` and then `tail` (one `readv`):
+/// the bytes read in all.
+pub fn read_split(fd: RawFd, head: &mut [u8], tail: &mut [u8]) -> io::Result<usize> {
+    let iov = [
+        libc::iovec {
+            iov_base: head.as_mut_ptr().cast(),
+            iov_len: head.len(),
+        },
+        libc::iovec {
+            iov_base: tail.as_mut_ptr().cast(),
+            iov_len: tail.len(),
+        },
+    ];
+    // SAFETY: both iovecs describe live, writable buffers of their stated
+    // lengths, borrowed mutably for the length of the call.
+    let n = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Writes `head` and then `tail` to `fd` as one packet (one `writev`).
+pub fn write_split(fd: RawFd, head: &[u8], tail: &[u8]) -> io::Result<usize> {
+    let iov = [
+        libc::iovec {
+            iov_base: head.as_ptr() as *mut libc::c_void,
+            iov_len: head.len(),
+        },
+        libc::iovec {
+            iov_base: tail.as_ptr() as *mut libc::c_void,
+            iov_len: tail.len(),
+        },
+    ];
+    // SAFETY: both iovecs describe live buffers of their stated lengths;
+    // writev only reads through them.
+    let n = unsafe { libc::writev(fd, iov.as_ptr(), 2) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }
 
 /// An eventfd: a counter other threads bump to wake a `poll`.

@@ -34,6 +34,59 @@ fn connect(stack: &synack::Stack, port: u16) -> std::io::Result<TcpStream> {
     Ok(s)
 }
 
+/// 10 MiB each way at once between a synack client and a kernel server
+/// on `kernel` (synack at `ours`), over the stack `open` starts; checks
+/// both digests and returns the stack.
+fn bulk_both_ways(
+    ns: &Ns,
+    kernel: std::net::IpAddr,
+    port: u16,
+    open: impl FnOnce(&Ns) -> StackGuard,
+) -> StackGuard {
+    // Bound before the interface (and its address) exists.
+    let any: std::net::IpAddr = if kernel.is_ipv4() {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    let listener = ns.run(move || {
+        std::net::TcpListener::bind(std::net::SocketAddr::new(any, port)).expect("kernel bind")
+    });
+    let stack = open(ns);
+    let up = random_bytes(31, 10 << 20);
+    let down = random_bytes(32, 10 << 20);
+    let (up_want, down_want) = (sha256(&up), sha256(&down));
+    // The kernel: reads to our FIN while sending `down`, then FIN.
+    let server = thread::spawn(move || {
+        let (s, peer) = listener.accept().expect("accept");
+        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let writer = thread::spawn(move || {
+            write_chunked(&mut w, &down).expect("kernel write");
+            w.shutdown(Shutdown::Write).expect("kernel shutdown");
+        });
+        let mut r = s;
+        let got = drain_hash(&mut r).expect("kernel read");
+        writer.join().unwrap();
+        (peer, got)
+    });
+    let target = std::net::SocketAddr::new(kernel, port);
+    let mut s =
+        TcpStream::connect_timeout(&stack, target, Some(Duration::from_secs(20))).expect("connect");
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    let local = s.local_addr().unwrap();
+    assert_eq!(s.peer_addr().unwrap(), target);
+    let got = synack_exchange(s, up);
+    let (peer, kernel_got) = server.join().expect("server");
+    assert_eq!(peer, local, "the kernel sees our address and port");
+    assert_eq!(kernel_got, (10 << 20, up_want), "synack → kernel");
+    assert_eq!(got, (10 << 20, down_want), "kernel → synack");
+    assert!(stack.wait_idle(Duration::from_secs(20)));
+    stack
+}
+
 #[test]
 fn bulk_in_both_directions_at_once() {
     let Some(netns) = Netns::new("bulk") else {
@@ -41,36 +94,51 @@ fn bulk_in_both_directions_at_once() {
     };
     let ns = netns.handle();
     with_deadline("bulk", Duration::from_secs(300), move || {
-        let listener = ns.kernel_listener(8001);
-        let stack = tun_stack(&ns, plain);
-        let up = random_bytes(31, 10 << 20);
-        let down = random_bytes(32, 10 << 20);
-        let (up_want, down_want) = (sha256(&up), sha256(&down));
-        // The kernel: reads to our FIN while sending `down`, then FIN.
-        let server = thread::spawn(move || {
-            let (s, peer) = listener.accept().expect("accept");
-            s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-            s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-            let mut w = s.try_clone().unwrap();
-            let writer = thread::spawn(move || {
-                write_chunked(&mut w, &down).expect("kernel write");
-                w.shutdown(Shutdown::Write).expect("kernel shutdown");
-            });
-            let mut r = s;
-            let got = drain_hash(&mut r).expect("kernel read");
-            writer.join().unwrap();
-            (peer, got)
+        // The stack (and with it the interface) lives until the counters
+        // are read.
+        let _stack = bulk_both_ways(&ns, std::net::IpAddr::V4(KERNEL_IP), 8001, |ns| {
+            tun_stack(ns, plain)
         });
-        let s = connect(&stack, 8001).expect("connect");
-        let local = s.local_addr().unwrap();
-        assert_eq!(s.peer_addr().unwrap(), kernel_addr(8001));
-        let got = synack_exchange(s, up);
-        let (peer, kernel_got) = server.join().expect("server");
-        assert_eq!(peer, local, "the kernel sees our address and port");
-        assert_eq!(kernel_got, (10 << 20, up_want), "synack → kernel");
-        assert_eq!(got, (10 << 20, down_want), "kernel → synack");
-        assert!(stack.wait_idle(Duration::from_secs(20)));
+        // Without offloads, no packet is larger than the MTU.
+        let (to_kernel, from_kernel) = ns.tun_packet_sizes();
+        assert!(to_kernel <= 1500.0 && from_kernel <= 1500.0);
     });
+}
+
+#[test]
+fn bulk_over_an_offloading_tun_in_both_directions_at_once() {
+    for v6 in [false, true] {
+        let Some(netns) = Netns::new("offload") else {
+            return;
+        };
+        let ns = netns.handle();
+        with_deadline("offload", Duration::from_secs(300), move || {
+            let (kernel, ours, prefix): (std::net::IpAddr, std::net::IpAddr, u8) = if v6 {
+                (
+                    "fd00:77::1".parse().unwrap(),
+                    "fd00:77::2".parse().unwrap(),
+                    64,
+                )
+            } else {
+                (KERNEL_IP.into(), SYNACK_IP.into(), 24)
+            };
+            let _stack = bulk_both_ways(&ns, kernel, 8009, move |ns| {
+                tun_stack_offloaded(ns, (kernel, prefix), ours, Default::default())
+            });
+            // Segments larger than the MTU crossed the device both ways:
+            // the packets' mean size shows it (the interface counts one
+            // packet per write and per read).
+            let (to_kernel, from_kernel) = ns.tun_packet_sizes();
+            assert!(
+                to_kernel > 3000.0,
+                "synack → kernel: {to_kernel:.0} B per packet"
+            );
+            assert!(
+                from_kernel > 3000.0,
+                "kernel → synack: {from_kernel:.0} B per packet"
+            );
+        });
+    }
 }
 
 #[test]

@@ -81,6 +81,8 @@ impl KernelPath {
                     name: "skp0".into(),
                     kernel_addr: (IpAddr::V4(addr), 24),
                     mtu: 1500,
+                    // The bridge models every packet of the path.
+                    offload: false,
                 })
             }
         };

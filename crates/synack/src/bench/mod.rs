@@ -289,12 +289,32 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
                     "tun rows: skipped (they need root and /dev/net/tun)",
                 ));
             }
-            let pair = tun::synack_kernel_cached(effort.tun_bytes);
-            let v = pair.map(|(to, from)| if name == "tun-to-kernel" { to } else { from });
-            Row::new(name, "Gbit/s", v)
-                .rival("smoltcp", rival(&|| smoltcp_tun(name, effort.tun_bytes)))
-                .rival("kernel", rival(&|| tun::kernel_veth_cached(effort.tun_bytes)))
-                .note("tun: synack (and smoltcp) <-> the kernel over a TUN device; kernel: the kernel to itself over veth")
+            let dir = if name == "tun-to-kernel" {
+                tun::Direction::ToKernel
+            } else {
+                tun::Direction::FromKernel
+            };
+            let bytes = effort.tun_bytes;
+            let report = |what: &str, r: std::io::Result<f64>| {
+                r.map_err(|e| eprintln!("{name} ({what}): {e}")).ok()
+            };
+            // Wall-clock rows over real devices swing with the machine's
+            // load: each stack takes turns, as in the bulk rows.
+            let [ours, plain, smol, veth] = rounds::interleaved([
+                &|| report("synack", tun::synack_kernel(bytes, dir, true)),
+                &|| report("synack, no offload", tun::synack_kernel(bytes, dir, false)),
+                &|| rival(&|| smoltcp_tun(bytes, dir)),
+                &|| rival(&|| report("veth", tun::kernel_veth(bytes))),
+            ]);
+            Row::new(name, "Gbit/s", ours)
+                .rival("smoltcp", smol)
+                .rival("kernel", veth)
+                .extra(Extra {
+                    key: "no_offload",
+                    synack: plain,
+                    rivals: Vec::new(),
+                })
+                .note("tun: synack (and smoltcp) <-> the kernel over a TUN device; synack with the device's segmentation offloads (no_offload: without; smoltcp has none); kernel: the kernel to itself over veth; 3 interleaved rounds, medians")
         }
         _ if LOSS_ROWS.contains(&name) => loss::row(name, effort.loss_time, effort.rivals)?,
         _ => return None,
@@ -313,13 +333,14 @@ fn smoltcp_bulk(_mtu: u16, _total: u64, _idle: usize) -> Option<f64> {
 }
 
 #[cfg(feature = "rivals")]
-fn smoltcp_tun(name: &str, total: u64) -> Option<f64> {
-    let (to, from) = tun::smoltcp_kernel_cached(total)?;
-    Some(if name == "tun-to-kernel" { to } else { from })
+fn smoltcp_tun(total: u64, dir: tun::Direction) -> Option<f64> {
+    tun::smoltcp_kernel(total, dir)
+        .map_err(|e| eprintln!("tun rows (smoltcp): {e}"))
+        .ok()
 }
 
 #[cfg(not(feature = "rivals"))]
-fn smoltcp_tun(_name: &str, _total: u64) -> Option<f64> {
+fn smoltcp_tun(_total: u64, _dir: tun::Direction) -> Option<f64> {
     None
 }
 

@@ -367,15 +367,16 @@ impl phy::Device for TunPhy {
 }
 
 /// smoltcp ↔ kernel throughput in Gbit/s over `tun` (already open inside
-/// the namespace, the kernel at `kernel:port`): (smoltcp sends, kernel
-/// sends). Runs on the calling thread.
+/// the namespace, the kernel at `kernel:port`), one stream: smoltcp sends
+/// if `sends`, else the kernel does. Runs on the calling thread.
 pub fn tun_kernel(
     tun: crate::device::Tun,
     own: Ipv4Address,
     kernel: Ipv4Address,
     port: u16,
     total: u64,
-) -> std::io::Result<(f64, f64)> {
+    sends: bool,
+) -> std::io::Result<f64> {
     use crate::device::Device;
     let mut dev = TunPhy {
         tun,
@@ -393,71 +394,61 @@ pub fn tun_kernel(
         .add_default_ipv4_route(kernel)
         .map_err(|_| std::io::Error::other("route"))?;
     let mut sockets = SocketSet::new(Vec::new());
-    let mut rates = [0.0; 2];
-    for (dir, rate) in rates.iter_mut().enumerate() {
-        let mut s = socket(1 << 20);
-        s.set_congestion_control(tcp::CongestionControl::Cubic);
-        let h = sockets.add(s);
-        sockets
-            .get_mut::<tcp::Socket>(h)
-            .connect(
-                iface.context(),
-                (IpAddress::Ipv4(kernel), port),
-                40000 + dir as u16,
-            )
-            .map_err(|e| std::io::Error::other(format!("connect: {e}")))?;
-        let chunk = vec![0x5au8; 65536];
-        let mut buf = vec![0u8; 65536];
-        let (mut sent, mut got) = (0u64, 0u64);
-        let mut t0 = None;
-        let deadline = StdInstant::now() + Duration::from_secs(120);
-        loop {
-            iface.poll(now(start), &mut dev, &mut sockets);
-            let s = sockets.get_mut::<tcp::Socket>(h);
-            if s.state() == tcp::State::Established && t0.is_none() {
-                t0 = Some(StdInstant::now());
-            }
-            if dir == 0 {
-                while sent < total && s.can_send() {
-                    let n = (total - sent).min(chunk.len() as u64) as usize;
-                    match s.send_slice(&chunk[..n]) {
-                        Ok(k) if k > 0 => sent += k as u64,
-                        _ => break,
-                    }
-                }
-                if sent == total {
-                    s.close();
-                }
-            } else {
-                while let Ok(n) = s.recv_slice(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    got += n as u64;
-                }
-                if !s.may_recv() && got > 0 {
-                    s.close();
+    let mut s = socket(1 << 20);
+    s.set_congestion_control(tcp::CongestionControl::Cubic);
+    let h = sockets.add(s);
+    sockets
+        .get_mut::<tcp::Socket>(h)
+        .connect(iface.context(), (IpAddress::Ipv4(kernel), port), 40000)
+        .map_err(|e| std::io::Error::other(format!("connect: {e}")))?;
+    let chunk = vec![0x5au8; 65536];
+    let mut buf = vec![0u8; 65536];
+    let (mut sent, mut got) = (0u64, 0u64);
+    let mut t0 = None;
+    let deadline = StdInstant::now() + Duration::from_secs(120);
+    loop {
+        iface.poll(now(start), &mut dev, &mut sockets);
+        let s = sockets.get_mut::<tcp::Socket>(h);
+        if s.state() == tcp::State::Established && t0.is_none() {
+            t0 = Some(StdInstant::now());
+        }
+        if sends {
+            while sent < total && s.can_send() {
+                let n = (total - sent).min(chunk.len() as u64) as usize;
+                match s.send_slice(&chunk[..n]) {
+                    Ok(k) if k > 0 => sent += k as u64,
+                    _ => break,
                 }
             }
-            // Done when the kernel has closed its side and ours is gone.
-            if matches!(s.state(), tcp::State::TimeWait | tcp::State::Closed) && t0.is_some() {
-                let moved = if dir == 0 { sent } else { got };
-                *rate = moved as f64 * 8.0 / t0.map_or(1.0, |t| t.elapsed().as_secs_f64()) / 1e9;
-                break;
+            if sent == total {
+                s.close();
             }
-            if StdInstant::now() > deadline {
-                return Err(std::io::Error::other("smoltcp over TUN timed out"));
+        } else {
+            while let Ok(n) = s.recv_slice(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got += n as u64;
             }
-            let wait = iface
-                .poll_delay(now(start), &sockets)
-                .map(|d| Duration::from_micros(d.total_micros()))
-                .unwrap_or(Duration::from_millis(50))
-                .min(Duration::from_millis(50));
-            if !wait.is_zero() {
-                let _ = crate::sys::poll_readable(&[dev.tun.readable_fd()], Some(wait));
+            if !s.may_recv() && got > 0 {
+                s.close();
             }
         }
-        sockets.remove(h);
+        // Done when the kernel has closed its side and ours is gone.
+        if matches!(s.state(), tcp::State::TimeWait | tcp::State::Closed) && t0.is_some() {
+            let moved = if sends { sent } else { got };
+            return Ok(moved as f64 * 8.0 / t0.map_or(1.0, |t| t.elapsed().as_secs_f64()) / 1e9);
+        }
+        if StdInstant::now() > deadline {
+            return Err(std::io::Error::other("smoltcp over TUN timed out"));
+        }
+        let wait = iface
+            .poll_delay(now(start), &sockets)
+            .map(|d| Duration::from_micros(d.total_micros()))
+            .unwrap_or(Duration::from_millis(50))
+            .min(Duration::from_millis(50));
+        if !wait.is_zero() {
+            let _ = crate::sys::poll_readable(&[dev.tun.readable_fd()], Some(wait));
+        }
     }
-    Ok((rates[0], rates[1]))
 }

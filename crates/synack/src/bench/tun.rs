@@ -46,86 +46,81 @@ pub fn available() -> bool {
 const KERNEL: Ipv4Addr = Ipv4Addr::new(10, 201, 0, 1);
 const SYNACK: Ipv4Addr = Ipv4Addr::new(10, 201, 0, 2);
 
-/// synack ↔ kernel throughput in Gbit/s, (synack sends, kernel sends),
-/// measured once per process and remembered for the second row.
-pub fn synack_kernel_cached(total: u64) -> Option<(f64, f64)> {
-    static CACHE: std::sync::OnceLock<Option<(f64, f64)>> = std::sync::OnceLock::new();
-    *CACHE.get_or_init(|| {
-        synack_kernel(total)
-            .map_err(|e| eprintln!("tun rows: {e}"))
-            .ok()
-    })
+/// Which way a TUN row's data flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The userspace stack sends, the kernel receives.
+    ToKernel,
+    /// The kernel sends, the userspace stack receives.
+    FromKernel,
 }
 
-/// The kernel over veth, measured once per process.
-pub fn kernel_veth_cached(total: u64) -> Option<f64> {
-    static CACHE: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
-    *CACHE.get_or_init(|| {
-        kernel_veth(total)
-            .map_err(|e| eprintln!("veth row: {e}"))
-            .ok()
-    })
-}
-
-/// A kernel server in `ns` on `port`: reads one stream to its end and
-/// closes, then writes `total` bytes on the next and closes.
+/// A kernel server in `ns` on `port` for one stream: it reads to the end
+/// and closes (`ToKernel`), or writes `total` bytes and closes
+/// (`FromKernel`). Closing tells the other side everything arrived.
 fn kernel_server(
     ns: &str,
     port: u16,
     total: u64,
+    dir: Direction,
 ) -> io::Result<std::thread::JoinHandle<io::Result<()>>> {
     let listener = in_ns(ns, move || TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)))?;
     Ok(std::thread::spawn(move || -> io::Result<()> {
         let (mut s, _) = listener.accept()?;
-        pump_in(&mut s)?;
-        // Closing tells the other side everything arrived.
-        drop(s);
-        let (mut s, _) = listener.accept()?;
-        pump_out(&mut s, total)?;
-        s.shutdown(std::net::Shutdown::Write)
+        match dir {
+            Direction::ToKernel => pump_in(&mut s).map(drop),
+            Direction::FromKernel => {
+                pump_out(&mut s, total)?;
+                s.shutdown(std::net::Shutdown::Write)
+            }
+        }
     }))
 }
 
-/// smoltcp ↔ kernel over the same kind of TUN device, measured once.
-#[cfg(feature = "rivals")]
-pub fn smoltcp_kernel_cached(total: u64) -> Option<(f64, f64)> {
-    static CACHE: std::sync::OnceLock<Option<(f64, f64)>> = std::sync::OnceLock::new();
-    *CACHE.get_or_init(|| {
-        smoltcp_kernel(total)
-            .map_err(|e| eprintln!("tun rows (smoltcp): {e}"))
-            .ok()
-    })
-}
-
-#[cfg(feature = "rivals")]
-fn smoltcp_kernel(total: u64) -> io::Result<(f64, f64)> {
-    let ns = Netns::new("smol")?;
-    let server = kernel_server(&ns.0, 5003, total)?;
-    let rates = in_ns(&ns.0, move || {
+/// A fresh namespace with a kernel server for one stream and a TUN device
+/// whose far end is the kernel; runs `stack` on the device inside the
+/// namespace and returns its figure.
+fn over_tun<T: Send + 'static>(
+    tag: &str,
+    total: u64,
+    dir: Direction,
+    offload: bool,
+    stack: impl FnOnce(Tun) -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let ns = Netns::new(tag)?;
+    let server = kernel_server(&ns.0, PORT, total, dir)?;
+    let device = format!("sb{tag}0");
+    let figure = ns.run(move || {
         let tun = Tun::open(&TunConfig {
-            name: "sbench1".into(),
+            name: device,
             kernel_addr: (IpAddr::V4(KERNEL), 24),
             mtu: 1500,
+            offload,
         })?;
-        super::smol::tun_kernel(tun, SYNACK, KERNEL, 5003, total)
+        stack(tun)
     })?;
     server
         .join()
         .map_err(|_| io::Error::other("server panicked"))??;
-    Ok(rates)
+    Ok(figure)
 }
 
-/// synack ↔ kernel throughput in Gbit/s: (synack sends, kernel sends).
-pub fn synack_kernel(total: u64) -> io::Result<(f64, f64)> {
-    let ns = Netns::new("tun")?;
-    let name = ns.0.clone();
-    // The TUN device must be created inside the namespace.
-    let stack = in_ns(&name, move || {
-        let tun = Tun::open(&TunConfig {
-            name: "sbench0".into(),
-            kernel_addr: (IpAddr::V4(KERNEL), 24),
-            mtu: 1500,
-        })?;
+/// The kernel server's port.
+const PORT: u16 = 5001;
+
+/// smoltcp ↔ kernel over the same kind of TUN device, Gbit/s: without
+/// offloads, since smoltcp's devices carry MTU-sized packets only.
+#[cfg(feature = "rivals")]
+pub fn smoltcp_kernel(total: u64, dir: Direction) -> io::Result<f64> {
+    over_tun("smol", total, dir, false, move |tun| {
+        super::smol::tun_kernel(tun, SYNACK, KERNEL, PORT, total, dir == Direction::ToKernel)
+    })
+}
+
+/// synack ↔ kernel throughput in Gbit/s, one direction, with the TUN
+/// device's offloads or without.
+pub fn synack_kernel(total: u64, dir: Direction, offload: bool) -> io::Result<f64> {
+    over_tun("tun", total, dir, offload, move |tun| {
         // 1 MiB socket buffers, as the smoltcp side of this row has.
         let config = EndpointConfig {
             conn: proto::conn::Config {
@@ -135,31 +130,26 @@ pub fn synack_kernel(total: u64) -> io::Result<(f64, f64)> {
             },
             ..EndpointConfig::default()
         };
-        Stack::new(tun, config, &[IpAddr::V4(SYNACK)])
-    })?;
-    let server = kernel_server(&name, 5001, total)?;
-    let target = SocketAddr::new(IpAddr::V4(KERNEL), 5001);
-    // synack → kernel.
-    let mut c = blocking::TcpStream::connect(&stack, target)?;
-    let t = Instant::now();
-    pump_out(&mut c, total)?;
-    c.shutdown(std::net::Shutdown::Write)?;
-    // Done when the kernel has read it all and closed.
-    pump_in(&mut c)?;
-    let to_kernel = total as f64 * 8.0 / t.elapsed().as_secs_f64() / 1e9;
-    drop(c);
-    // kernel → synack.
-    let mut c = blocking::TcpStream::connect(&stack, target)?;
-    let t = Instant::now();
-    let got = pump_in(&mut c)?;
-    let from_kernel = got as f64 * 8.0 / t.elapsed().as_secs_f64() / 1e9;
-    drop(c);
-    server
-        .join()
-        .map_err(|_| io::Error::other("server panicked"))??;
-    stack.wait_idle(std::time::Duration::from_secs(2));
-    stack.shutdown();
-    Ok((to_kernel, from_kernel))
+        let stack = Stack::new(tun, config, &[IpAddr::V4(SYNACK)])?;
+        let target = SocketAddr::new(IpAddr::V4(KERNEL), PORT);
+        let mut c = blocking::TcpStream::connect(&stack, target)?;
+        let t = Instant::now();
+        let moved = match dir {
+            Direction::ToKernel => {
+                pump_out(&mut c, total)?;
+                c.shutdown(std::net::Shutdown::Write)?;
+                // Done when the kernel has read it all and closed.
+                pump_in(&mut c)?;
+                total
+            }
+            Direction::FromKernel => pump_in(&mut c)?,
+        };
+        let rate = moved as f64 * 8.0 / t.elapsed().as_secs_f64() / 1e9;
+        drop(c);
+        stack.wait_idle(std::time::Duration::from_secs(2));
+        stack.shutdown();
+        Ok(rate)
+    })
 }
 
 /// The kernel talking to itself over a veth pair between two namespaces,

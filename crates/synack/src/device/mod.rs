@@ -8,6 +8,7 @@
 
 mod channel;
 mod impaired;
+mod offload;
 mod pcap;
 mod tun;
 
@@ -27,8 +28,17 @@ pub trait Device: Send + 'static {
     /// Sends one IP packet at `now`.
     fn send(&mut self, now: Instant, packet: &[u8]) -> io::Result<()>;
 
+    /// Sends what [`send`](Device::send) held back to send together: the
+    /// driver calls it after each round of packets, before it reads or
+    /// sleeps again. A TUN with offloads gathers one flow's segments into
+    /// one write until then; most devices hold nothing back.
+    fn end_burst(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Takes one received IP packet into `buf`, without blocking; `None`
-    /// when nothing is ready.
+    /// when nothing is ready. (With offloads it may be a TCP segment
+    /// larger than the MTU: `buf` should hold 64 KiB.)
     fn recv(&mut self, now: Instant, buf: &mut [u8]) -> io::Result<Option<usize>>;
 
     /// A file descriptor that becomes readable when `recv` may return a
@@ -58,6 +68,9 @@ pub trait Device: Send + 'static {
 impl<D: Device + ?Sized> Device for Box<D> {
     fn send(&mut self, now: Instant, packet: &[u8]) -> io::Result<()> {
         (**self).send(now, packet)
+    }
+    fn end_burst(&mut self) -> io::Result<()> {
+        (**self).end_burst()
     }
     fn recv(&mut self, now: Instant, buf: &mut [u8]) -> io::Result<Option<usize>> {
         (**self).recv(now, buf)

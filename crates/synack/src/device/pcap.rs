@@ -49,6 +49,10 @@ impl<D: Device> Device for PcapTap<D> {
         self.inner.send(now, packet)
     }
 
+    fn end_burst(&mut self) -> io::Result<()> {
+        self.inner.end_burst()
+    }
+
     fn recv(&mut self, now: Instant, buf: &mut [u8]) -> io::Result<Option<usize>> {
         let n = self.inner.recv(now, buf)?;
         if let Some(n) = n {

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use wire::Instant;
 
+use super::offload::{self, Coalescer, VnetHdr, VNET_HDR_LEN};
 use super::Device;
 use crate::sys;
 
@@ -22,6 +23,14 @@ pub struct TunConfig {
     pub kernel_addr: (IpAddr, u8),
     /// The MTU to set on the interface.
     pub mtu: u16,
+    /// Let a TCP segment of up to 64 KiB cross the interface in one
+    /// system call each way, as a NIC's TSO and GRO do (`IFF_VNET_HDR`,
+    /// see `offload.rs`): the kernel hands over a flow's data in large
+    /// segments, and a burst of synack's segments to one flow goes as one
+    /// packet. The stack on top is unchanged. Leave it off where every
+    /// packet must stay MTU-sized on the way (an impaired link models
+    /// each one).
+    pub offload: bool,
 }
 
 /// A TUN interface.
@@ -29,13 +38,15 @@ pub struct TunConfig {
 pub struct Tun {
     file: File,
     name: String,
+    /// The segments being gathered into one write, with offloads.
+    gather: Option<Coalescer>,
 }
 
 impl Tun {
     /// Opens (or creates) the interface, gives the kernel side its address
     /// and brings it up. Needs root or CAP_NET_ADMIN.
     pub fn open(config: &TunConfig) -> io::Result<Tun> {
-        let (file, name) = sys::open_tun(&config.name)?;
+        let (file, name) = sys::open_tun(&config.name, config.offload)?;
         let (addr, prefix) = config.kernel_addr;
         let cidr = format!("{addr}/{prefix}");
         // Adding an address the interface already has is not an error for
@@ -61,7 +72,11 @@ impl Tun {
                 )));
             }
         }
-        Ok(Tun { file, name })
+        Ok(Tun {
+            file,
+            name,
+            gather: config.offload.then(Coalescer::new),
+        })
     }
 
     /// The interface name.
@@ -77,23 +92,74 @@ fn ip(args: &[&str]) -> io::Result<std::process::Output> {
         .map_err(|e| io::Error::new(e.kind(), format!("running ip (iproute2): {e}")))
 }
 
+/// What a failed write means: a full queue (or an interface that is
+/// down) loses the packet, as any link may, and TCP recovers.
+fn lost_is_fine(r: io::Result<usize>) -> io::Result<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+impl Tun {
+    /// Writes the run being gathered, if any.
+    fn send_gathered(&mut self) -> io::Result<()> {
+        let fd = self.file.as_raw_fd();
+        match self.gather.as_mut().and_then(Coalescer::take) {
+            Some(bytes) => lost_is_fine(sys::write_split(fd, bytes, &[])),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Device for Tun {
     fn send(&mut self, _now: Instant, packet: &[u8]) -> io::Result<()> {
-        match self.file.write(packet) {
-            Ok(_) => Ok(()),
-            // The interface queue is full (or it is down): the packet is
-            // lost, as on any link; TCP recovers.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(()),
-            Err(e) => Err(e),
+        let Some(gather) = self.gather.as_mut() else {
+            return lost_is_fine(self.file.write(packet));
+        };
+        if gather.offer(packet) {
+            return Ok(());
         }
+        // It does not continue the run: the run goes first, in order.
+        self.send_gathered()?;
+        if let Some(gather) = self.gather.as_mut() {
+            if gather.offer(packet) {
+                return Ok(());
+            }
+        }
+        let empty = VnetHdr::default().to_bytes();
+        lost_is_fine(sys::write_split(self.file.as_raw_fd(), &empty, packet))
+    }
+
+    fn end_burst(&mut self) -> io::Result<()> {
+        self.send_gathered()
     }
 
     fn recv(&mut self, _now: Instant, buf: &mut [u8]) -> io::Result<Option<usize>> {
-        match self.file.read(buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
+        loop {
+            let mut hdr = [0u8; VNET_HDR_LEN];
+            let read = if self.gather.is_none() {
+                self.file.read(buf)
+            } else {
+                sys::read_split(self.file.as_raw_fd(), &mut hdr, buf)
+                    .map(|n| n.checked_sub(VNET_HDR_LEN).unwrap_or(usize::MAX))
+            };
+            let len = match read {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            // The kernel reports a packet's full length even when `buf`
+            // held only part of it: a truncated packet is dropped, and so
+            // is one whose header points outside it.
+            let Some(packet) = buf.get_mut(..len) else {
+                continue;
+            };
+            if self.gather.is_none() || offload::receive(&VnetHdr::parse(&hdr), packet).is_ok() {
+                return Ok(Some(len));
+            }
         }
     }
 

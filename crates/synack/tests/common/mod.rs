@@ -439,6 +439,35 @@ pub fn synack_addr(port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(SYNACK_IP), port)
 }
 
+impl Ns {
+    /// The mean size of the packets the TUN interface carried, from the
+    /// kernel's counters: (synack → kernel, kernel → synack), in bytes.
+    pub fn tun_packet_sizes(&self) -> (f64, f64) {
+        let out =
+            ip(&["-n", self.name(), "-s", "link", "show", "dev", TUN_NAME]).expect("ip -s link");
+        let text = String::from_utf8_lossy(&out.stdout);
+        // "RX:  bytes packets ..." then a line of figures; the same for TX.
+        let mean = |label: &str| -> f64 {
+            let mut lines = text
+                .lines()
+                .skip_while(|l| !l.trim_start().starts_with(label));
+            lines.next();
+            let figures: Vec<f64> = lines
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            match figures[..] {
+                [bytes, packets, ..] if packets > 0.0 => bytes / packets,
+                _ => panic!("no {label} counters in: {text}"),
+            }
+        };
+        // The interface receives what synack writes.
+        (mean("RX:"), mean("TX:"))
+    }
+}
+
 /// The kernel's address with `port`.
 pub fn kernel_addr(port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(KERNEL_IP), port)
@@ -478,11 +507,34 @@ pub fn tun_stack_at(
     config: EndpointConfig,
     wrap: impl FnOnce(Tun) -> Box<dyn Device> + Send + 'static,
 ) -> StackGuard {
+    open_stack(ns, kernel, ours, config, false, wrap)
+}
+
+/// [`tun_stack_at`] on a TUN device with offloads: segments of up to
+/// 64 KiB each way.
+pub fn tun_stack_offloaded(
+    ns: &Ns,
+    kernel: (IpAddr, u8),
+    ours: IpAddr,
+    config: EndpointConfig,
+) -> StackGuard {
+    open_stack(ns, kernel, ours, config, true, plain)
+}
+
+fn open_stack(
+    ns: &Ns,
+    kernel: (IpAddr, u8),
+    ours: IpAddr,
+    config: EndpointConfig,
+    offload: bool,
+    wrap: impl FnOnce(Tun) -> Box<dyn Device> + Send + 'static,
+) -> StackGuard {
     StackGuard(ns.run(move || {
         let tun = Tun::open(&TunConfig {
             name: TUN_NAME.into(),
             kernel_addr: kernel,
             mtu: 1500,
+            offload,
         })
         .unwrap_or_else(|e| panic!("open TUN: {e}"));
         Stack::new(wrap(tun), config, &[ours]).unwrap_or_else(|e| panic!("start the stack: {e}"))
