@@ -255,6 +255,9 @@ pub struct Connection {
 }
 
 impl Connection {
+    // Inlined into the endpoint, which builds the connection where it
+    // stores it (`Endpoint::insert`) instead of copying it there.
+    #[inline(always)]
     fn new(
         config: Arc<Config>,
         local_port: u16,
@@ -345,6 +348,9 @@ impl Connection {
     /// new allocation: an endpoint opens connections by the thousand.
     ///
     /// [`lend_event_storage`]: Self::lend_event_storage
+    // Inlined into the endpoint, which builds the connection where it
+    // stores it (`Endpoint::insert`) instead of copying it there.
+    #[inline(always)]
     pub(crate) fn connect_lent(
         config: Arc<Config>,
         local_port: u16,
@@ -361,6 +367,9 @@ impl Connection {
 
     /// [`listen`](Self::listen), with event storage lent as in
     /// [`connect_lent`](Self::connect_lent).
+    // Inlined into the endpoint, which builds the connection where it
+    // stores it (`Endpoint::insert`) instead of copying it there.
+    #[inline(always)]
     pub(crate) fn listen_lent(
         config: Arc<Config>,
         local_port: u16,

@@ -430,7 +430,7 @@ impl Endpoint {
         let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let mut conn = Connection::connect_lent(
+        let conn = Connection::connect_lent(
             cfg,
             port,
             remote.port(),
@@ -438,10 +438,10 @@ impl Endpoint {
             now,
             &mut self.event_spare.events,
         );
+        let (h, conn) = self.insert(&key, conn, Origin::Connect);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
-        let h = self.insert(&key, conn, Origin::Connect);
         self.sync(h, true);
         Ok(h)
     }
@@ -479,16 +479,25 @@ impl Endpoint {
         Err(EndpointError::NoPortsAvailable)
     }
 
-    /// Stores a new connection, known by `key` (its tuple, hashed).
     /// Files a new connection under `key`; how it began (`origin`) sets
-    /// its entry's first state.
-    fn insert(&mut self, key: &TupleKey<'_>, conn: Connection, origin: Origin) -> ConnHandle {
+    /// its entry's first state. The handle, and the connection to go on
+    /// with. (Inlined with the connection's constructor, so that the
+    /// connection, about a kilobyte, is built on its way into its slot
+    /// instead of being copied from one place to the next.)
+    #[inline(always)]
+    fn insert(
+        &mut self,
+        key: &TupleKey<'_>,
+        conn: Connection,
+        origin: Origin,
+    ) -> (ConnHandle, &mut Connection) {
         let (listener, half_open, owned) = match origin {
             Origin::Connect => (None, false, true),
             Origin::Syn(l) => (Some(l), true, false),
             Origin::Cookie(l) => (Some(l), false, false),
         };
-        let (index, generation) = self.conns.insert(Entry {
+        let (index, generation, slot) = self.conns.vacant();
+        let e = slot.insert(Entry {
             conn,
             tuple: key.packed(),
             hash: key.hash(),
@@ -502,7 +511,7 @@ impl Endpoint {
         let h = ConnHandle { index, generation };
         self.by_tuple.insert(key, h);
         self.stats.connections_opened += 1;
-        h
+        (h, &mut e.conn)
     }
 
     fn entry(&self, h: ConnHandle) -> Result<&Entry, EndpointError> {
