@@ -669,6 +669,39 @@ impl Connection {
         event
     }
 
+    /// Hands every queued event to `f`, oldest first, then gives the
+    /// emptied queue's storage to `spare` as
+    /// [`poll_event_into`](Self::poll_event_into) does. One pass over the
+    /// queue, for an owner that takes all events after each call (an
+    /// endpoint) and would otherwise pop them one by one.
+    #[inline]
+    pub(crate) fn drain_events_into(&mut self, spare: &mut VecDeque<Event>, f: impl FnMut(Event)) {
+        if self.events.capacity() == 0 {
+            return;
+        }
+        self.events.drain(..).for_each(f);
+        if spare.capacity() == 0 {
+            core::mem::swap(&mut self.events, spare);
+        } else {
+            self.events = VecDeque::new();
+        }
+    }
+
+    /// Gives back the storage lent for a call and not kept (see
+    /// `recycle.rs`): recovery state, only looked at when there is a
+    /// spare (most calls have none), and ring storage.
+    #[inline]
+    pub(crate) fn reclaim_call_storage(
+        &mut self,
+        loss_pool: &mut alloc::vec::Vec<LossStorage>,
+        rings: &mut RingPool,
+    ) {
+        if self.loss_spare.is_some() {
+            self.reclaim_loss_storage(loss_pool);
+        }
+        self.reclaim_ring_storage(rings);
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()

@@ -684,20 +684,24 @@ impl Endpoint {
             return;
         };
         let mut became_established = false;
-        while let Some(ev) = e.conn.poll_event_into(&mut self.event_spare.events) {
-            if let Event::StateChanged {
-                to: State::Established,
-                ..
-            } = ev
-            {
-                became_established = true;
-            }
-            if e.owned && !e.released {
-                self.events.push_back(EndpointEvent::Conn(h, ev));
-            }
-        }
-        e.conn.reclaim_loss_storage(&mut self.loss_pool);
-        e.conn.reclaim_ring_storage(&mut self.event_spare.rings);
+        // Events reach the application only while it holds the handle.
+        let forward = e.owned && !e.released;
+        let events = &mut self.events;
+        e.conn
+            .drain_events_into(&mut self.event_spare.events, |ev| {
+                if let Event::StateChanged {
+                    to: State::Established,
+                    ..
+                } = ev
+                {
+                    became_established = true;
+                }
+                if forward {
+                    events.push_back(EndpointEvent::Conn(h, ev));
+                }
+            });
+        e.conn
+            .reclaim_call_storage(&mut self.loss_pool, &mut self.event_spare.rings);
         let state = e.conn.state();
         if e.half_open && state != State::SynReceived {
             e.half_open = false;
