@@ -751,7 +751,10 @@ impl Endpoint {
 
     /// Frees a connection: TIME-WAIT moves to its compact form, anything
     /// else is forgotten. What it still owed (a RST, the last ACK) is sent
-    /// first as a stateless reply.
+    /// first as a stateless reply. (Kept out of `sync`, which runs after
+    /// every call and would otherwise save and restore the registers this
+    /// needs every time.)
+    #[inline(never)]
     fn free(&mut self, h: ConnHandle) {
         // Work on the entry where it lies and drop it there at the end:
         // moving a whole connection (about a kilobyte) out of the slab
