@@ -246,6 +246,10 @@ pub struct Connection {
     /// The last time data was sent, for restart after idle (RFC 5681 §4.1).
     last_send: Instant,
     events: VecDeque<Event>,
+    /// It became established and its owner has not been told yet (see
+    /// [`take_newly_established`](Self::take_newly_established)): kept
+    /// apart from the events, which its owner may have turned off.
+    newly_established: bool,
     close_reason: Option<CloseReason>,
     readable_signalled: bool,
     writable_wanted: bool,
@@ -296,6 +300,7 @@ impl Connection {
             last_recv: now,
             last_send: now,
             events: VecDeque::new(),
+            newly_established: false,
             close_reason: None,
             readable_signalled: false,
             writable_wanted: false,
@@ -718,12 +723,31 @@ impl Connection {
             return;
         }
         self.state = to;
-        self.events
-            .push_back(Event::StateChanged { from, to, cause });
-        if to == State::Established && matches!(from, State::SynSent | State::SynReceived) {
-            self.events.push_back(Event::Connected);
-            self.signal_writable();
+        self.report(Event::StateChanged { from, to, cause });
+        if to == State::Established {
+            self.newly_established = true;
+            if matches!(from, State::SynSent | State::SynReceived) {
+                self.report(Event::Connected);
+                self.signal_writable();
+            }
         }
+    }
+
+    /// Queues `event` for the owner, if it wants events
+    /// ([`Config::events`]).
+    #[inline]
+    fn report(&mut self, event: Event) {
+        if self.config.events {
+            self.events.push_back(event);
+        }
+    }
+
+    /// Whether the connection became established since the last call,
+    /// once: an endpoint queues a passive connection for `accept` then,
+    /// whether or not events are on.
+    #[inline]
+    pub(crate) fn take_newly_established(&mut self) -> bool {
+        core::mem::take(&mut self.newly_established)
     }
 
     /// Enters CLOSED for good, reporting why.
@@ -745,22 +769,22 @@ impl Connection {
         self.set_state(State::Closed, cause);
         if self.close_reason.is_none() {
             self.close_reason = Some(reason);
-            self.events.push_back(Event::Closed(reason));
+            self.report(Event::Closed(reason));
             // Readers and writers waiting must learn of it.
-            self.events.push_back(Event::Readable);
+            self.report(Event::Readable);
         }
     }
 
     fn signal_readable(&mut self) {
         if !self.readable_signalled {
             self.readable_signalled = true;
-            self.events.push_back(Event::Readable);
+            self.report(Event::Readable);
         }
     }
 
     fn signal_writable(&mut self) {
         self.writable_wanted = false;
-        self.events.push_back(Event::Writable);
+        self.report(Event::Writable);
     }
 
     fn arm_fin_wait_2(&mut self, now: Instant) {

@@ -365,6 +365,9 @@ impl Endpoint {
             };
             e.listener = None;
             e.owned = true;
+            if !e.conn.config().events {
+                return Some(h);
+            }
             // What happened before the application had the handle.
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Connected));
@@ -683,25 +686,18 @@ impl Endpoint {
         let Some(e) = self.conns.get_mut(h.index, h.generation) else {
             return;
         };
-        let mut became_established = false;
         // Events reach the application only while it holds the handle.
         let forward = e.owned && !e.released;
         let events = &mut self.events;
         e.conn
             .drain_events_into(&mut self.event_spare.events, |ev| {
-                if let Event::StateChanged {
-                    to: State::Established,
-                    ..
-                } = ev
-                {
-                    became_established = true;
-                }
                 if forward {
                     events.push_back(EndpointEvent::Conn(h, ev));
                 }
             });
         e.conn
             .reclaim_call_storage(&mut self.loss_pool, &mut self.event_spare.rings);
+        let became_established = e.conn.take_newly_established();
         let state = e.conn.state();
         if e.half_open && state != State::SynReceived {
             e.half_open = false;
@@ -798,7 +794,7 @@ impl Endpoint {
                 self.stats.time_wait_overflow += 1;
             }
         }
-        if e.owned && !e.released {
+        if e.owned && !e.released && e.conn.config().events {
             let reason = e.conn.close_reason().unwrap_or(CloseReason::Normal);
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
