@@ -259,10 +259,16 @@ pub struct Connection {
 }
 
 impl Connection {
-    // Inlined into the endpoint, which builds the connection where it
-    // stores it (`Endpoint::insert`) instead of copying it there.
-    #[inline(always)]
-    fn new(
+    /// A connection in CLOSED that has not opened yet: an endpoint stores
+    /// it, then opens it where it lies ([`open_active`], [`open_passive`]).
+    /// (Not inlined: returned into the endpoint's entry, the connection,
+    /// about a kilobyte, is copied once on its way into its slot;
+    /// inlined, the compiler built it aside and copied it twice.)
+    ///
+    /// [`open_active`]: Self::open_active
+    /// [`open_passive`]: Self::open_passive
+    #[inline(never)]
+    pub(crate) fn new(
         config: Arc<Config>,
         local_port: u16,
         remote_port: u16,
@@ -350,12 +356,9 @@ impl Connection {
 
     /// [`connect`](Self::connect), its first events written into the
     /// storage of `spare` (see [`lend_event_storage`]) rather than into a
-    /// new allocation: an endpoint opens connections by the thousand.
+    /// new allocation.
     ///
     /// [`lend_event_storage`]: Self::lend_event_storage
-    // Inlined into the endpoint, which builds the connection where it
-    // stores it (`Endpoint::insert`) instead of copying it there.
-    #[inline(always)]
     pub(crate) fn connect_lent(
         config: Arc<Config>,
         local_port: u16,
@@ -365,16 +368,12 @@ impl Connection {
         spare: &mut impl CallStorage,
     ) -> Connection {
         let mut c = Connection::new(config, local_port, remote_port, iss, now);
-        c.lend_event_storage(spare);
-        c.set_state(State::SynSent, Cause::ActiveOpen);
+        c.open_active(spare);
         c
     }
 
     /// [`listen`](Self::listen), with event storage lent as in
     /// [`connect_lent`](Self::connect_lent).
-    // Inlined into the endpoint, which builds the connection where it
-    // stores it (`Endpoint::insert`) instead of copying it there.
-    #[inline(always)]
     pub(crate) fn listen_lent(
         config: Arc<Config>,
         local_port: u16,
@@ -383,10 +382,24 @@ impl Connection {
         spare: &mut impl CallStorage,
     ) -> Connection {
         let mut c = Connection::new(config, local_port, 0, iss, now);
-        c.lend_event_storage(spare);
-        c.passive = true;
-        c.set_state(State::Listen, Cause::PassiveOpen);
+        c.open_passive(spare);
         c
+    }
+
+    /// Active OPEN of a [`new`](Self::new) connection: SYN-SENT, its first
+    /// events written into the storage of `spare` (an endpoint opens
+    /// connections by the thousand).
+    pub(crate) fn open_active(&mut self, spare: &mut impl CallStorage) {
+        self.lend_event_storage(spare);
+        self.set_state(State::SynSent, Cause::ActiveOpen);
+    }
+
+    /// Passive OPEN of a [`new`](Self::new) connection: LISTEN, as
+    /// [`open_active`](Self::open_active) lends storage.
+    pub(crate) fn open_passive(&mut self, spare: &mut impl CallStorage) {
+        self.lend_event_storage(spare);
+        self.passive = true;
+        self.set_state(State::Listen, Cause::PassiveOpen);
     }
 
     /// Passive OPEN (RFC 9293 §3.10.1): a connection in LISTEN on

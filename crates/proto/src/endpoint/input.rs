@@ -265,8 +265,7 @@ impl Endpoint {
             return;
         }
         let iss = self.secrets.isn(&tuple, now);
-        let conn =
-            Connection::listen_lent(cfg, tuple.local.port(), iss, now, &mut self.event_spare);
+        let conn = Connection::new(cfg, tuple.local.port(), 0, iss, now);
         let (h, conn) = self.insert(key, conn, Origin::Syn(l));
         conn.handle_segment(now, seg);
         self.half_open += 1;

@@ -433,14 +433,7 @@ impl Endpoint {
         let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let conn = Connection::connect_lent(
-            cfg,
-            port,
-            remote.port(),
-            iss,
-            now,
-            &mut self.event_spare.events,
-        );
+        let conn = Connection::new(cfg, port, remote.port(), iss, now);
         let (h, conn) = self.insert(&key, conn, Origin::Connect);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
@@ -483,7 +476,8 @@ impl Endpoint {
     }
 
     /// Files a new connection under `key`; how it began (`origin`) sets
-    /// its entry's first state. The handle, and the connection to go on
+    /// its entry's first state and opens it (a [`Connection::new`] one,
+    /// for `Connect` and `Syn`). The handle, and the connection to go on
     /// with. (Inlined with the connection's constructor, so that the
     /// connection, about a kilobyte, is built on its way into its slot
     /// instead of being copied from one place to the next.)
@@ -511,6 +505,14 @@ impl Endpoint {
             in_ready: false,
             deadline: None,
         });
+        // Opened where it lies: changed before it was stored, it would
+        // be copied once more on the way.
+        match origin {
+            Origin::Connect => e.conn.open_active(&mut self.event_spare.events),
+            Origin::Syn(_) => e.conn.open_passive(&mut self.event_spare),
+            // Built opened, from the cookie.
+            Origin::Cookie(_) => {}
+        }
         let h = ConnHandle { index, generation };
         self.by_tuple.insert(key, h);
         self.stats.connections_opened += 1;
