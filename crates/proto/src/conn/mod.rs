@@ -666,8 +666,9 @@ impl Connection {
     /// back with [`poll_event_into`](Self::poll_event_into), so bursts of
     /// events reuse one allocation instead of allocating per burst, and an
     /// idle connection still keeps no queue. Does nothing unless both
-    /// queues are empty. (An endpoint lends more the same way: see
-    /// [`CallStorage`].)
+    /// queues are empty, nor for a connection that queues no events
+    /// ([`Config::events`] and `trace_segments` off). (An endpoint lends
+    /// more the same way: see [`CallStorage`].)
     pub fn lend_event_storage<S: CallStorage + ?Sized>(&mut self, spare: &mut S) {
         spare.lend_to(self);
     }
@@ -753,6 +754,13 @@ impl Connection {
         if self.config.events {
             self.events.push_back(event);
         }
+    }
+
+    /// Whether the connection may queue events: reported ones
+    /// ([`Config::events`]) or segment traces.
+    #[inline]
+    pub(crate) fn reports_events(&self) -> bool {
+        self.config.events || self.config.trace_segments
     }
 
     /// Whether the connection became established since the last call,
