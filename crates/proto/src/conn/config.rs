@@ -114,6 +114,14 @@ pub struct Config {
     /// Report every segment sent and received as an event (for tracers
     /// and the demo); off by default because it costs time per segment.
     pub trace_segments: bool,
+    /// Report what happens as events (`poll_event`): state changes,
+    /// readiness, the end of the connection. On by default. An owner that
+    /// polls instead (accepts until there is none, reads until
+    /// `WouldBlock`, looks at the status) turns them off and saves their
+    /// cost, a score of events per connection; the connection behaves
+    /// and sends exactly the same. (Segment traces, `trace_segments`,
+    /// are reported either way.)
+    pub events: bool,
 }
 
 impl Default for Config {
@@ -147,6 +155,7 @@ impl Default for Config {
             challenge_ack_limit: 10,
             invalid_ack_interval: Duration::from_millis(500),
             trace_segments: false,
+            events: true,
         }
     }
 }

@@ -32,9 +32,10 @@ impl sealed::Sealed for VecDeque<Event> {}
 
 impl CallStorage for VecDeque<Event> {
     /// Swaps the storage in when the connection's queue holds none and
-    /// this one is empty.
+    /// this one is empty, and the connection reports events at all (a
+    /// connection with events off would only hand it back unused).
     fn lend_to(&mut self, conn: &mut Connection) {
-        if conn.events.capacity() == 0 && self.is_empty() {
+        if conn.events.capacity() == 0 && self.is_empty() && conn.reports_events() {
             core::mem::swap(&mut conn.events, self);
         }
     }

@@ -246,6 +246,10 @@ pub struct Connection {
     /// The last time data was sent, for restart after idle (RFC 5681 §4.1).
     last_send: Instant,
     events: VecDeque<Event>,
+    /// It became established and its owner has not been told yet (see
+    /// [`take_newly_established`](Self::take_newly_established)): kept
+    /// apart from the events, which its owner may have turned off.
+    newly_established: bool,
     close_reason: Option<CloseReason>,
     readable_signalled: bool,
     writable_wanted: bool,
@@ -255,7 +259,16 @@ pub struct Connection {
 }
 
 impl Connection {
-    fn new(
+    /// A connection in CLOSED that has not opened yet: an endpoint stores
+    /// it, then opens it where it lies ([`open_active`], [`open_passive`]).
+    /// (Not inlined: returned into the endpoint's entry, the connection,
+    /// about a kilobyte, is copied once on its way into its slot;
+    /// inlined, the compiler built it aside and copied it twice.)
+    ///
+    /// [`open_active`]: Self::open_active
+    /// [`open_passive`]: Self::open_passive
+    #[inline(never)]
+    pub(crate) fn new(
         config: Arc<Config>,
         local_port: u16,
         remote_port: u16,
@@ -293,6 +306,7 @@ impl Connection {
             last_recv: now,
             last_send: now,
             events: VecDeque::new(),
+            newly_established: false,
             close_reason: None,
             readable_signalled: false,
             writable_wanted: false,
@@ -342,7 +356,7 @@ impl Connection {
 
     /// [`connect`](Self::connect), its first events written into the
     /// storage of `spare` (see [`lend_event_storage`]) rather than into a
-    /// new allocation: an endpoint opens connections by the thousand.
+    /// new allocation.
     ///
     /// [`lend_event_storage`]: Self::lend_event_storage
     pub(crate) fn connect_lent(
@@ -354,8 +368,7 @@ impl Connection {
         spare: &mut impl CallStorage,
     ) -> Connection {
         let mut c = Connection::new(config, local_port, remote_port, iss, now);
-        c.lend_event_storage(spare);
-        c.set_state(State::SynSent, Cause::ActiveOpen);
+        c.open_active(spare);
         c
     }
 
@@ -369,10 +382,24 @@ impl Connection {
         spare: &mut impl CallStorage,
     ) -> Connection {
         let mut c = Connection::new(config, local_port, 0, iss, now);
-        c.lend_event_storage(spare);
-        c.passive = true;
-        c.set_state(State::Listen, Cause::PassiveOpen);
+        c.open_passive(spare);
         c
+    }
+
+    /// Active OPEN of a [`new`](Self::new) connection: SYN-SENT, its first
+    /// events written into the storage of `spare` (an endpoint opens
+    /// connections by the thousand).
+    pub(crate) fn open_active(&mut self, spare: &mut impl CallStorage) {
+        self.lend_event_storage(spare);
+        self.set_state(State::SynSent, Cause::ActiveOpen);
+    }
+
+    /// Passive OPEN of a [`new`](Self::new) connection: LISTEN, as
+    /// [`open_active`](Self::open_active) lends storage.
+    pub(crate) fn open_passive(&mut self, spare: &mut impl CallStorage) {
+        self.lend_event_storage(spare);
+        self.passive = true;
+        self.set_state(State::Listen, Cause::PassiveOpen);
     }
 
     /// Passive OPEN (RFC 9293 §3.10.1): a connection in LISTEN on
@@ -639,8 +666,9 @@ impl Connection {
     /// back with [`poll_event_into`](Self::poll_event_into), so bursts of
     /// events reuse one allocation instead of allocating per burst, and an
     /// idle connection still keeps no queue. Does nothing unless both
-    /// queues are empty. (An endpoint lends more the same way: see
-    /// [`CallStorage`].)
+    /// queues are empty, nor for a connection that queues no events
+    /// ([`Config::events`] and `trace_segments` off). (An endpoint lends
+    /// more the same way: see [`CallStorage`].)
     pub fn lend_event_storage<S: CallStorage + ?Sized>(&mut self, spare: &mut S) {
         spare.lend_to(self);
     }
@@ -660,6 +688,39 @@ impl Connection {
         event
     }
 
+    /// Hands every queued event to `f`, oldest first, then gives the
+    /// emptied queue's storage to `spare` as
+    /// [`poll_event_into`](Self::poll_event_into) does. One pass over the
+    /// queue, for an owner that takes all events after each call (an
+    /// endpoint) and would otherwise pop them one by one.
+    #[inline]
+    pub(crate) fn drain_events_into(&mut self, spare: &mut VecDeque<Event>, f: impl FnMut(Event)) {
+        if self.events.capacity() == 0 {
+            return;
+        }
+        self.events.drain(..).for_each(f);
+        if spare.capacity() == 0 {
+            core::mem::swap(&mut self.events, spare);
+        } else {
+            self.events = VecDeque::new();
+        }
+    }
+
+    /// Gives back the storage lent for a call and not kept (see
+    /// `recycle.rs`): recovery state, only looked at when there is a
+    /// spare (most calls have none), and ring storage.
+    #[inline]
+    pub(crate) fn reclaim_call_storage(
+        &mut self,
+        loss_pool: &mut alloc::vec::Vec<LossStorage>,
+        rings: &mut RingPool,
+    ) {
+        if self.loss_spare.is_some() {
+            self.reclaim_loss_storage(loss_pool);
+        }
+        self.reclaim_ring_storage(rings);
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()
@@ -676,12 +737,38 @@ impl Connection {
             return;
         }
         self.state = to;
-        self.events
-            .push_back(Event::StateChanged { from, to, cause });
-        if to == State::Established && matches!(from, State::SynSent | State::SynReceived) {
-            self.events.push_back(Event::Connected);
-            self.signal_writable();
+        self.report(Event::StateChanged { from, to, cause });
+        if to == State::Established {
+            self.newly_established = true;
+            if matches!(from, State::SynSent | State::SynReceived) {
+                self.report(Event::Connected);
+                self.signal_writable();
+            }
         }
+    }
+
+    /// Queues `event` for the owner, if it wants events
+    /// ([`Config::events`]).
+    #[inline]
+    fn report(&mut self, event: Event) {
+        if self.config.events {
+            self.events.push_back(event);
+        }
+    }
+
+    /// Whether the connection may queue events: reported ones
+    /// ([`Config::events`]) or segment traces.
+    #[inline]
+    pub(crate) fn reports_events(&self) -> bool {
+        self.config.events || self.config.trace_segments
+    }
+
+    /// Whether the connection became established since the last call,
+    /// once: an endpoint queues a passive connection for `accept` then,
+    /// whether or not events are on.
+    #[inline]
+    pub(crate) fn take_newly_established(&mut self) -> bool {
+        core::mem::take(&mut self.newly_established)
     }
 
     /// Enters CLOSED for good, reporting why.
@@ -703,22 +790,22 @@ impl Connection {
         self.set_state(State::Closed, cause);
         if self.close_reason.is_none() {
             self.close_reason = Some(reason);
-            self.events.push_back(Event::Closed(reason));
+            self.report(Event::Closed(reason));
             // Readers and writers waiting must learn of it.
-            self.events.push_back(Event::Readable);
+            self.report(Event::Readable);
         }
     }
 
     fn signal_readable(&mut self) {
         if !self.readable_signalled {
             self.readable_signalled = true;
-            self.events.push_back(Event::Readable);
+            self.report(Event::Readable);
         }
     }
 
     fn signal_writable(&mut self) {
         self.writable_wanted = false;
-        self.events.push_back(Event::Writable);
+        self.report(Event::Writable);
     }
 
     fn arm_fin_wait_2(&mut self, now: Instant) {

@@ -61,19 +61,30 @@ impl<T> Slab<T> {
 
     /// Stores `value`, returning (index, generation).
     pub fn insert(&mut self, value: T) -> (u32, u32) {
+        let (index, generation, slot) = self.vacant();
+        *slot = Some(value);
+        (index, generation)
+    }
+
+    /// A free slot, counted as used, for the caller to fill: (index,
+    /// generation, the slot, `None`). A large value (a connection, about
+    /// a kilobyte) built right in the assignment to it is then written
+    /// into its slot rather than built elsewhere and copied in.
+    #[inline(always)]
+    pub fn vacant(&mut self) -> (u32, u32, &mut Option<T>) {
         self.len += 1;
-        if let Some(index) = self.free.pop() {
-            let slot = &mut self.slots[index as usize];
-            slot.value = Some(value);
-            (index, slot.generation)
-        } else {
-            let index = self.slots.len() as u32;
-            self.slots.push(Slot {
-                generation: 0,
-                value: Some(value),
-            });
-            (index, 0)
-        }
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    value: None,
+                });
+                self.slots.len() as u32 - 1
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        (index, slot.generation, &mut slot.value)
     }
 
     /// Gives back memory of empty slots at the end (after a burst of

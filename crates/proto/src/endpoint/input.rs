@@ -265,10 +265,9 @@ impl Endpoint {
             return;
         }
         let iss = self.secrets.isn(&tuple, now);
-        let mut conn =
-            Connection::listen_lent(cfg, tuple.local.port(), iss, now, &mut self.event_spare);
+        let conn = Connection::new(cfg, tuple.local.port(), 0, iss, now);
+        let (h, conn) = self.insert(key, conn, Origin::Syn(l));
         conn.handle_segment(now, seg);
-        let h = self.insert(key, conn, Origin::Syn(l));
         self.half_open += 1;
         if let Some(listener) = self.listeners.get_mut(l.index, l.generation) {
             listener.syn_queue += 1;
@@ -360,9 +359,9 @@ impl Endpoint {
             irs: decoded.irs,
             options: decoded.options,
         };
-        let mut conn = Connection::from_syn_cookie(cfg, tuple.local.port(), decoded.iss, &syn, now);
+        let conn = Connection::from_syn_cookie(cfg, tuple.local.port(), decoded.iss, &syn, now);
+        let (h, conn) = self.insert(key, conn, Origin::Cookie(l));
         conn.handle_segment(now, seg);
-        let h = self.insert(key, conn, Origin::Cookie(l));
         self.stats.syn_cookies_accepted += 1;
         // It was SYN-RECEIVED for an instant; it became established (or
         // died) with this ACK, so count it as such in sync.

@@ -365,6 +365,9 @@ impl Endpoint {
             };
             e.listener = None;
             e.owned = true;
+            if !e.conn.config().events {
+                return Some(h);
+            }
             // What happened before the application had the handle.
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Connected));
@@ -430,18 +433,11 @@ impl Endpoint {
         let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let mut conn = Connection::connect_lent(
-            cfg,
-            port,
-            remote.port(),
-            iss,
-            now,
-            &mut self.event_spare.events,
-        );
+        let conn = Connection::new(cfg, port, remote.port(), iss, now);
+        let (h, conn) = self.insert(&key, conn, Origin::Connect);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
         conn.set_ts_offset(ts_offset);
-        let h = self.insert(&key, conn, Origin::Connect);
         self.sync(h, true);
         Ok(h)
     }
@@ -479,16 +475,26 @@ impl Endpoint {
         Err(EndpointError::NoPortsAvailable)
     }
 
-    /// Stores a new connection, known by `key` (its tuple, hashed).
     /// Files a new connection under `key`; how it began (`origin`) sets
-    /// its entry's first state.
-    fn insert(&mut self, key: &TupleKey<'_>, conn: Connection, origin: Origin) -> ConnHandle {
+    /// its entry's first state and opens it (a [`Connection::new`] one,
+    /// for `Connect` and `Syn`). The handle, and the connection to go on
+    /// with. (Inlined with the connection's constructor, so that the
+    /// connection, about a kilobyte, is built on its way into its slot
+    /// instead of being copied from one place to the next.)
+    #[inline(always)]
+    fn insert(
+        &mut self,
+        key: &TupleKey<'_>,
+        conn: Connection,
+        origin: Origin,
+    ) -> (ConnHandle, &mut Connection) {
         let (listener, half_open, owned) = match origin {
             Origin::Connect => (None, false, true),
             Origin::Syn(l) => (Some(l), true, false),
             Origin::Cookie(l) => (Some(l), false, false),
         };
-        let (index, generation) = self.conns.insert(Entry {
+        let (index, generation, slot) = self.conns.vacant();
+        let e = slot.insert(Entry {
             conn,
             tuple: key.packed(),
             hash: key.hash(),
@@ -499,10 +505,18 @@ impl Endpoint {
             in_ready: false,
             deadline: None,
         });
+        // Opened where it lies: changed before it was stored, it would
+        // be copied once more on the way.
+        match origin {
+            Origin::Connect => e.conn.open_active(&mut self.event_spare.events),
+            Origin::Syn(_) => e.conn.open_passive(&mut self.event_spare),
+            // Built opened, from the cookie.
+            Origin::Cookie(_) => {}
+        }
         let h = ConnHandle { index, generation };
         self.by_tuple.insert(key, h);
         self.stats.connections_opened += 1;
-        h
+        (h, &mut e.conn)
     }
 
     fn entry(&self, h: ConnHandle) -> Result<&Entry, EndpointError> {
@@ -674,21 +688,18 @@ impl Endpoint {
         let Some(e) = self.conns.get_mut(h.index, h.generation) else {
             return;
         };
-        let mut became_established = false;
-        while let Some(ev) = e.conn.poll_event_into(&mut self.event_spare.events) {
-            if let Event::StateChanged {
-                to: State::Established,
-                ..
-            } = ev
-            {
-                became_established = true;
-            }
-            if e.owned && !e.released {
-                self.events.push_back(EndpointEvent::Conn(h, ev));
-            }
-        }
-        e.conn.reclaim_loss_storage(&mut self.loss_pool);
-        e.conn.reclaim_ring_storage(&mut self.event_spare.rings);
+        // Events reach the application only while it holds the handle.
+        let forward = e.owned && !e.released;
+        let events = &mut self.events;
+        e.conn
+            .drain_events_into(&mut self.event_spare.events, |ev| {
+                if forward {
+                    events.push_back(EndpointEvent::Conn(h, ev));
+                }
+            });
+        e.conn
+            .reclaim_call_storage(&mut self.loss_pool, &mut self.event_spare.rings);
+        let became_established = e.conn.take_newly_established();
         let state = e.conn.state();
         if e.half_open && state != State::SynReceived {
             e.half_open = false;
@@ -738,7 +749,10 @@ impl Endpoint {
 
     /// Frees a connection: TIME-WAIT moves to its compact form, anything
     /// else is forgotten. What it still owed (a RST, the last ACK) is sent
-    /// first as a stateless reply.
+    /// first as a stateless reply. (Kept out of `sync`, which runs after
+    /// every call and would otherwise save and restore the registers this
+    /// needs every time.)
+    #[inline(never)]
     fn free(&mut self, h: ConnHandle) {
         // Work on the entry where it lies and drop it there at the end:
         // moving a whole connection (about a kilobyte) out of the slab
@@ -782,7 +796,7 @@ impl Endpoint {
                 self.stats.time_wait_overflow += 1;
             }
         }
-        if e.owned && !e.released {
+        if e.owned && !e.released && e.conn.config().events {
             let reason = e.conn.close_reason().unwrap_or(CloseReason::Normal);
             self.events
                 .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));

@@ -5,6 +5,7 @@ mod harness;
 
 mod blind;
 mod concurrent;
+mod events_off;
 mod flood;
 mod fused_receive;
 mod icmp;
