@@ -747,8 +747,11 @@ impl Connection {
                 }
             };
             // The cumulative part, then the selective part, in sequence
-            // order (RFC 8985 §6.2 step 3 needs it).
-            sent.acknowledge(una, &mut take);
+            // order (RFC 8985 §6.2 step 3 needs it). The cumulative part
+            // gets a closure of its own, by value: through `&mut take` every
+            // record went through the never-inlined `FnMut for &mut F`
+            // shim (dozens of records per ACK).
+            sent.acknowledge(una, |r| take(r));
             board.advance(una);
             let update = if seg.options.sack.is_empty() {
                 Default::default()

@@ -71,7 +71,9 @@ impl Timers {
             self.recovery,
         ]
         .into_iter()
-        .fold(u64::MAX, |min, t| min.min(t.map_or(u64::MAX, Instant::micros)));
+        .fold(u64::MAX, |min, t| {
+            min.min(t.map_or(u64::MAX, Instant::micros))
+        });
         (min != u64::MAX).then(|| Instant::from_micros(min))
     }
 
