@@ -203,7 +203,7 @@ impl<V> TupleMap<V> {
     /// which has just built `t` from the packet's addresses and ports: the
     /// packing then folds into that (every segment of a bulk transfer
     /// hits, and paid a call and a second packing of the tuple).
-    #[inline]
+    #[inline(always)]
     pub fn lookup<'a>(&mut self, t: &'a FourTuple) -> Lookup<'a, V>
     where
         V: Copy,
@@ -216,7 +216,9 @@ impl<V> TupleMap<V> {
         self.lookup_tables(t)
     }
 
-    /// `lookup` past the remembered hit: the hash tables.
+    /// `lookup` past the remembered hit: the hash tables (out of line, so
+    /// that the inlined check stays small).
+    #[inline(never)]
     fn lookup_tables<'a>(&mut self, t: &'a FourTuple) -> Lookup<'a, V>
     where
         V: Copy,
