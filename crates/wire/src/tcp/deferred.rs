@@ -97,13 +97,16 @@ impl<'a> TcpRepr<'a> {
         for w in header.chunks_exact(4) {
             sum.add_u32(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
         }
-        let pending = PendingChecksum {
-            header: sum,
+        // The pending sum is built where it is returned, in each arm: built
+        // once before the match, it went through the stack in pieces and
+        // was read back whole (a store-forwarding stall per segment).
+        let pending = |header| PendingChecksum {
+            header,
             payload_len: payload.len(),
         };
         match TcpRepr::fields(&packet) {
-            Ok(repr) => Ok((repr, pending)),
-            Err(e) if pending.verify(payload) => Err(e),
+            Ok(repr) => Ok((repr, pending(sum))),
+            Err(e) if pending(sum).verify(payload) => Err(e),
             Err(_) => Err(Error::BadChecksum),
         }
     }
