@@ -218,6 +218,11 @@ impl RingBuffer {
     ///
     /// `None`, with nothing copied and `sum` unchanged, unless
     /// [`can_stage`](RingBuffer::can_stage) allows `data.len()` bytes.
+    ///
+    /// Inlined into the receive path, so that the [`Staged`] it returns
+    /// stays in registers: returned through memory, it was written in
+    /// pieces and read back whole (a store-forwarding stall per segment).
+    #[inline(always)]
     pub fn stage_summed(&mut self, data: &[u8], sum: &mut Checksum) -> Option<Staged> {
         if !self.can_stage(data.len()) {
             return None;
