@@ -406,18 +406,25 @@ impl<'a> Iterator for TcpOptionIter<'a> {
 ///
 /// When an option appears twice the last one wins. Unknown options are
 /// skipped when parsing and never emitted.
+// Laid out in this order, the SACK blocks first: a sender builds the
+// options of each segment apart (their blocks zeroed with two wide
+// stores) and then moves them into the segment. With the blocks at the
+// front, that move reads the blocks back exactly as they were stored;
+// where the compiler put them, it read them shifted by two bytes, across
+// two stores each (a store-forwarding stall per segment).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+#[repr(C)]
 pub struct TcpOptions {
+    /// SACK blocks.
+    pub sack: SackBlocks,
+    /// Timestamps.
+    pub timestamps: Option<Timestamps>,
     /// Maximum segment size (only meaningful on a SYN).
     pub mss: Option<u16>,
     /// Window scale shift count (only meaningful on a SYN).
     pub window_scale: Option<u8>,
     /// SACK permitted (only meaningful on a SYN).
     pub sack_permitted: bool,
-    /// Timestamps.
-    pub timestamps: Option<Timestamps>,
-    /// SACK blocks.
-    pub sack: SackBlocks,
 }
 
 impl TcpOptions {
