@@ -400,8 +400,9 @@ impl RingBuffer {
     /// the end of the storage, then from its start where it wraps (empty
     /// if it does not). The storage must hold `at + len` bytes. (Inlined:
     /// the two slices it returns through memory were read back before
-    /// their stores landed, on the receive path of every segment.)
-    #[inline]
+    /// their stores landed, on the receive path of every segment; the hint
+    /// alone left it a call.)
+    #[inline(always)]
     fn slots(&mut self, at: usize, len: usize) -> (&mut [u8], &mut [u8]) {
         let p = self.phys(at);
         let first = len.min(self.buf.len() - p);
