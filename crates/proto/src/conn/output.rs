@@ -191,7 +191,9 @@ impl Connection {
     /// What an empty poll would do, without the poll: arm the idle
     /// release of emptied buffers, and tell whether a poll could find a
     /// segment ([`may_send_more`](Self::may_send_more)). The endpoint asks
-    /// it before queueing the connection for output.
+    /// it before queueing the connection for output. (Inlined into the
+    /// endpoint's sync, which asks after every call into the connection.)
+    #[inline]
     pub(crate) fn wants_poll(&mut self, now: Instant) -> bool {
         self.arm_idle_release(now);
         self.may_send_more()
