@@ -393,7 +393,6 @@ impl Connection {
             return;
         }
         let una = self.snd.una;
-        let ts = self.opts.timestamps.then(|| self.opts.ts_now(now));
         let pacing_rate = if pacing {
             self.cc.pacing_rate().or_else(|| {
                 let ratio = if self.cc.in_slow_start() {
@@ -422,6 +421,9 @@ impl Connection {
         let sent = l.sent.on_send(seg.seq, seg.seq + len, now);
         if sent.retransmission {
             self.stats.retransmits = self.stats.retransmits.saturating_add(1);
+            // The timestamp clock is read only here (a division per
+            // segment otherwise).
+            let ts = self.opts.timestamps.then(|| self.opts.ts_now(now));
             l.undo.on_retransmit(ts, seg.seq);
         }
         if seg.reason == SendReason::LossProbe {
