@@ -931,14 +931,8 @@ pub struct TcpHeader<'a> {
 impl TcpHeader<'_> {
     /// The header length, options included.
     #[inline]
-    pub fn len(&self) -> usize {
+    pub fn header_len(&self) -> usize {
         HEADER_LEN + self.options.len()
-    }
-
-    /// Never: a header has at least its fixed 20 bytes.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Writes the header and options at the start of `buf`, as
@@ -978,7 +972,7 @@ impl TcpHeader<'_> {
 
     /// `emit_summed` for any options.
     fn emit_summed_any(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
-        let header_len = self.len();
+        let header_len = self.header_len();
         if header_len > HEADER_LEN + MAX_OPTIONS_LEN {
             return Err(Error::NoSpace);
         }
