@@ -218,6 +218,11 @@ impl RingBuffer {
     ///
     /// `None`, with nothing copied and `sum` unchanged, unless
     /// [`can_stage`](RingBuffer::can_stage) allows `data.len()` bytes.
+    ///
+    /// Inlined into the receive path, so that the [`Staged`] it returns
+    /// stays in registers: returned through memory, it was written in
+    /// pieces and read back whole (a store-forwarding stall per segment).
+    #[inline(always)]
     pub fn stage_summed(&mut self, data: &[u8], sum: &mut Checksum) -> Option<Staged> {
         if !self.can_stage(data.len()) {
             return None;
@@ -393,7 +398,11 @@ impl RingBuffer {
 
     /// The storage of logical positions `[at, at + len)`, in order: up to
     /// the end of the storage, then from its start where it wraps (empty
-    /// if it does not). The storage must hold `at + len` bytes.
+    /// if it does not). The storage must hold `at + len` bytes. (Inlined:
+    /// the two slices it returns through memory were read back before
+    /// their stores landed, on the receive path of every segment; the hint
+    /// alone left it a call.)
+    #[inline(always)]
     fn slots(&mut self, at: usize, len: usize) -> (&mut [u8], &mut [u8]) {
         let p = self.phys(at);
         let first = len.min(self.buf.len() - p);

@@ -406,18 +406,25 @@ impl<'a> Iterator for TcpOptionIter<'a> {
 ///
 /// When an option appears twice the last one wins. Unknown options are
 /// skipped when parsing and never emitted.
+// Laid out in this order, the SACK blocks first: a sender builds the
+// options of each segment apart (their blocks zeroed with two wide
+// stores) and then moves them into the segment. With the blocks at the
+// front, that move reads the blocks back exactly as they were stored;
+// where the compiler put them, it read them shifted by two bytes, across
+// two stores each (a store-forwarding stall per segment).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+#[repr(C)]
 pub struct TcpOptions {
+    /// SACK blocks.
+    pub sack: SackBlocks,
+    /// Timestamps.
+    pub timestamps: Option<Timestamps>,
     /// Maximum segment size (only meaningful on a SYN).
     pub mss: Option<u16>,
     /// Window scale shift count (only meaningful on a SYN).
     pub window_scale: Option<u8>,
     /// SACK permitted (only meaningful on a SYN).
     pub sack_permitted: bool,
-    /// Timestamps.
-    pub timestamps: Option<Timestamps>,
-    /// SACK blocks.
-    pub sack: SackBlocks,
 }
 
 impl TcpOptions {
@@ -866,8 +873,75 @@ impl<'a> TcpRepr<'a> {
     /// checksum without another pass over the header.
     #[inline]
     pub fn emit_header_summed(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
+        self.header().emit_summed(buf)
+    }
+
+    /// The header fields, the options borrowed.
+    #[inline]
+    fn header(&self) -> TcpHeader<'_> {
+        TcpHeader {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: self.urgent,
+            options: &self.options,
+        }
+    }
+
+    /// Writes the whole segment (header, options, payload) into `buf` with
+    /// its checksum for this pseudo-header. Returns the segment length.
+    pub fn emit(&self, buf: &mut [u8], src: &IpAddr, dst: &IpAddr) -> Result<usize> {
+        let len = self.buffer_len();
+        let out = buf.get_mut(..len).ok_or(Error::NoSpace)?;
+        let header_len = self.emit_header(out)?;
+        out[header_len..].copy_from_slice(self.payload);
+        TcpPacket::new_unchecked(out).fill_checksum(src, dst)?;
+        Ok(len)
+    }
+}
+
+/// The header of a segment to write, its options borrowed rather than
+/// held: for a sender that keeps a segment's fields apart from its data
+/// and writes them straight from there (a [`TcpRepr`] built only to write
+/// the header copies its options, and the copy reads back the sender's
+/// fresh stores of them whole: a store-forwarding stall per segment).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TcpHeader<'a> {
+    /// The source port.
+    pub src_port: u16,
+    /// The destination port.
+    pub dst_port: u16,
+    /// The sequence number of the first octet (or of the SYN).
+    pub seq: SeqNum,
+    /// The acknowledgment number; written only with [`TcpFlags::ACK`].
+    pub ack: SeqNum,
+    /// The control bits.
+    pub flags: TcpFlags,
+    /// The raw window field, before scaling.
+    pub window: u16,
+    /// The urgent pointer.
+    pub urgent: u16,
+    /// The options.
+    pub options: &'a TcpOptions,
+}
+
+impl TcpHeader<'_> {
+    /// The header length, options included.
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + self.options.len()
+    }
+
+    /// Writes the header and options at the start of `buf`, as
+    /// [`TcpRepr::emit_header_summed`] does (the checksum field zero), and
+    /// returns the header length and the sum of what it wrote.
+    #[inline]
+    pub fn emit_summed(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
         let Some(ts) = self.options.only_timestamps() else {
-            return self.emit_header_any(buf);
+            return self.emit_summed_any(buf);
         };
         // The header of nearly every segment: eight words, written and
         // summed without the general layout's steps (NOP, NOP, then the
@@ -896,8 +970,8 @@ impl<'a> TcpRepr<'a> {
         Ok((LEN, sum))
     }
 
-    /// `emit_header_summed` for any options.
-    fn emit_header_any(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
+    /// `emit_summed` for any options.
+    fn emit_summed_any(&self, buf: &mut [u8]) -> Result<(usize, checksum::Checksum)> {
         let header_len = self.header_len();
         if header_len > HEADER_LEN + MAX_OPTIONS_LEN {
             return Err(Error::NoSpace);
@@ -936,17 +1010,6 @@ impl<'a> TcpRepr<'a> {
             // The checksum (zero) and the urgent pointer.
             u32::from(self.urgent),
         ]
-    }
-
-    /// Writes the whole segment (header, options, payload) into `buf` with
-    /// its checksum for this pseudo-header. Returns the segment length.
-    pub fn emit(&self, buf: &mut [u8], src: &IpAddr, dst: &IpAddr) -> Result<usize> {
-        let len = self.buffer_len();
-        let out = buf.get_mut(..len).ok_or(Error::NoSpace)?;
-        let header_len = self.emit_header(out)?;
-        out[header_len..].copy_from_slice(self.payload);
-        TcpPacket::new_unchecked(out).fill_checksum(src, dst)?;
-        Ok(len)
     }
 }
 

@@ -6,7 +6,7 @@ use core::net::IpAddr;
 
 use wire::checksum;
 use wire::ip::IpProtocol;
-use wire::tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+use wire::tcp::{TcpFlags, TcpHeader, TcpOptions, TcpPacket, TcpRepr};
 use wire::{Instant, SeqNum};
 
 use super::congestion::Controller;
@@ -66,6 +66,22 @@ impl Segment {
         }
     }
 
+    /// The header, to be written where the segment lies (without copying
+    /// its options into a [`TcpRepr`]).
+    #[inline]
+    pub fn header(&self) -> TcpHeader<'_> {
+        TcpHeader {
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            urgent: 0,
+            options: &self.options,
+        }
+    }
+
     /// The header as a trace shows it.
     pub fn info(&self) -> SegmentInfo {
         SegmentInfo {
@@ -102,7 +118,7 @@ impl Connection {
         // The header comes with its sum (its checksum field zero); the
         // data is summed as it is copied in after it (one pass over it
         // when the platform installed a summing copy).
-        let (header_len, header_sum) = seg.repr(&[]).emit_header_summed(buf)?;
+        let (header_len, header_sum) = seg.header().emit_summed(buf)?;
         let len = header_len + a.len() + b.len();
         let mut sum = u32::try_from(len)
             .ok()
@@ -175,7 +191,9 @@ impl Connection {
     /// What an empty poll would do, without the poll: arm the idle
     /// release of emptied buffers, and tell whether a poll could find a
     /// segment ([`may_send_more`](Self::may_send_more)). The endpoint asks
-    /// it before queueing the connection for output.
+    /// it before queueing the connection for output. (Inlined into the
+    /// endpoint's sync, which asks after every call into the connection.)
+    #[inline]
     pub(crate) fn wants_poll(&mut self, now: Instant) -> bool {
         self.arm_idle_release(now);
         self.may_send_more()

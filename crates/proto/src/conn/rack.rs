@@ -37,8 +37,11 @@ pub(crate) struct Rack {
     /// Its send order (see `Rec::order`), which breaks ties between
     /// segments sent at the same instant.
     pub order: u32,
-    /// RACK.rtt: the RTT of that segment's delivery.
-    pub rtt: Duration,
+    /// When that segment was delivered: RACK.rtt is the time from
+    /// RACK.xmit_ts to this ([`rtt`](Rack::rtt)). Kept as an instant, so
+    /// that taking a delivered segment (dozens per ACK) stores two times
+    /// instead of converting their difference into a `Duration`.
+    pub delivered: Instant,
     /// Whether any segment was delivered yet (RACK.xmit_ts is valid).
     pub valid: bool,
     /// RACK.fack: the highest sequence number delivered, plus one.
@@ -60,7 +63,7 @@ impl Rack {
             xmit_ts: Instant::ZERO,
             end_seq: una,
             order: 0,
-            rtt: Duration::ZERO,
+            delivered: Instant::ZERO,
             valid: false,
             fack: una,
             reord: false,
@@ -101,22 +104,27 @@ impl Rack {
         min_rtt: Option<Duration>,
         echo_predates: bool,
     ) {
-        let rtt = now.saturating_since(r.xmit);
         if r.has(EVER_RETRANS) {
             if echo_predates {
                 return;
             }
-            if min_rtt.is_some_and(|m| rtt < m) {
+            if min_rtt.is_some_and(|m| now.saturating_since(r.xmit) < m) {
                 return;
             }
         }
         if !self.valid || Rack::sent_after(r.xmit, r.order, self.xmit_ts, self.order) {
-            self.rtt = rtt;
+            self.delivered = now;
             self.xmit_ts = r.xmit;
             self.end_seq = r.end;
             self.order = r.order;
             self.valid = true;
         }
+    }
+
+    /// RACK.rtt: the RTT of the delivery of the latest sent segment
+    /// delivered.
+    pub fn rtt(&self) -> Duration {
+        self.delivered.saturating_since(self.xmit_ts)
     }
 
     /// RFC 8985 §6.2 step 4, the D-SACK part: a D-SACK arrived; `snd_nxt`
@@ -183,6 +191,7 @@ impl Rack {
         if !self.valid {
             return (0, None);
         }
+        let rtt = self.rtt();
         let mut marked = 0u32;
         let mut timeout: Option<Duration> = None;
         let mut i = 0;
@@ -203,7 +212,7 @@ impl Rack {
             // already wait for their retransmission.
             let skip = r.has(SACKED) || (r.has(LOST) && !r.has(RETRANS));
             if !skip {
-                let deadline = r.xmit + self.rtt + reo_wnd;
+                let deadline = r.xmit + rtt + reo_wnd;
                 if deadline <= now {
                     log.mark_lost(i, LostBy::Rack);
                     marked = marked.saturating_add(r.len());
@@ -253,7 +262,7 @@ mod tests {
         let mut rack = Rack::new(SeqNum(0));
         // Segment 2 (sent at 2 ms) is SACKed at 52 ms: RACK.rtt = 50 ms.
         sack(&mut rack, &mut l, 2, t(52));
-        assert_eq!(rack.rtt, ms(50));
+        assert_eq!(rack.rtt(), ms(50));
         let reo = rack.reo_wnd(false, 1, Some(ms(50)), Some(ms(50)));
         assert_eq!(reo, ms(12) + Duration::from_micros(500), "min_RTT / 4");
         // Segment 0 was sent at 0: lost at 0 + 50 + 12.5 = 62.5 ms;

@@ -393,7 +393,6 @@ impl Connection {
             return;
         }
         let una = self.snd.una;
-        let ts = self.opts.timestamps.then(|| self.opts.ts_now(now));
         let pacing_rate = if pacing {
             self.cc.pacing_rate().or_else(|| {
                 let ratio = if self.cc.in_slow_start() {
@@ -422,6 +421,9 @@ impl Connection {
         let sent = l.sent.on_send(seg.seq, seg.seq + len, now);
         if sent.retransmission {
             self.stats.retransmits = self.stats.retransmits.saturating_add(1);
+            // The timestamp clock is read only here (a division per
+            // segment otherwise).
+            let ts = self.opts.timestamps.then(|| self.opts.ts_now(now));
             l.undo.on_retransmit(ts, seg.seq);
         }
         if seg.reason == SendReason::LossProbe {
@@ -747,8 +749,11 @@ impl Connection {
                 }
             };
             // The cumulative part, then the selective part, in sequence
-            // order (RFC 8985 §6.2 step 3 needs it).
-            sent.acknowledge(una, &mut take);
+            // order (RFC 8985 §6.2 step 3 needs it). The cumulative part
+            // gets a closure of its own, by value: through `&mut take` every
+            // record went through the never-inlined `FnMut for &mut F`
+            // shim (dozens of records per ACK).
+            sent.acknowledge(una, |r| take(r));
             board.advance(una);
             let update = if seg.options.sack.is_empty() {
                 Default::default()

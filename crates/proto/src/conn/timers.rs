@@ -54,12 +54,13 @@ impl Timers {
     }
 
     /// The earliest deadline. The endpoint asks after every call into the
-    /// connection, so this is a branch-free minimum over the raw times
-    /// rather than a walk over `all()`'s (timer, deadline) pairs.
+    /// connection (twice per segment in a bulk transfer), so this is a
+    /// branch-free minimum over the raw times rather than a walk over
+    /// `all()`'s (timer, deadline) pairs. An unset timer counts as
+    /// `u64::MAX` microseconds, a time no `Instant` holds: the minimum is
+    /// `u64::MAX` exactly when no timer is set, with no separate flag.
     pub fn next(&self) -> Option<Instant> {
-        let mut min = u64::MAX;
-        let mut any = false;
-        for t in [
+        let min = [
             self.retransmit,
             self.persist,
             self.delayed_ack,
@@ -68,11 +69,12 @@ impl Timers {
             self.fin_wait_2,
             self.idle_release,
             self.recovery,
-        ] {
-            any |= t.is_some();
-            min = min.min(t.map_or(u64::MAX, Instant::micros));
-        }
-        any.then_some(Instant::from_micros(min))
+        ]
+        .into_iter()
+        .fold(u64::MAX, |min, t| {
+            min.min(t.map_or(u64::MAX, Instant::micros))
+        });
+        (min != u64::MAX).then(|| Instant::from_micros(min))
     }
 
     /// Takes one timer whose deadline has passed (clearing it), or `None`.

@@ -33,6 +33,7 @@ pub(crate) struct V4Tuple {
 
 impl V4Tuple {
     /// The packed form of `t` if both addresses are IPv4.
+    #[inline]
     pub fn of(t: &FourTuple) -> Option<V4Tuple> {
         match (t.local, t.remote) {
             (SocketAddr::V4(l), SocketAddr::V4(r)) => Some(V4Tuple {
@@ -197,6 +198,12 @@ impl<V> TupleMap<V> {
 
     /// The value for `t`, as `get`, remembering an IPv4 hit for the next
     /// lookup; on a miss, the hashed key for the tables asked next.
+    ///
+    /// The check against the remembered hit is inlined into the caller,
+    /// which has just built `t` from the packet's addresses and ports: the
+    /// packing then folds into that (every segment of a bulk transfer
+    /// hits, and paid a call and a second packing of the tuple).
+    #[inline(always)]
     pub fn lookup<'a>(&mut self, t: &'a FourTuple) -> Lookup<'a, V>
     where
         V: Copy,
@@ -206,6 +213,16 @@ impl<V> TupleMap<V> {
                 return Lookup::Hit(v);
             }
         }
+        self.lookup_tables(t)
+    }
+
+    /// `lookup` past the remembered hit: the hash tables (out of line, so
+    /// that the inlined check stays small).
+    #[inline(never)]
+    fn lookup_tables<'a>(&mut self, t: &'a FourTuple) -> Lookup<'a, V>
+    where
+        V: Copy,
+    {
         let key = self.key(t);
         match (key.v4, self.get(&key)) {
             (Some(k), Some(&v)) => {

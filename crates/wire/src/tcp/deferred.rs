@@ -26,31 +26,51 @@ use crate::{Error, Result};
 #[must_use = "the segment is unverified until its checksum is finished"]
 #[derive(Debug)]
 pub struct PendingChecksum {
-    /// Pseudo-header and TCP header: an even number of bytes (the header
-    /// is a multiple of four), so the payload's sum adds on unswapped.
-    header: Checksum,
-    /// The payload's length, to catch a payload sum of the wrong bytes.
-    payload_len: usize,
+    /// Two values in one word: the pseudo-header and TCP header summed and
+    /// folded (the low 16 bits; an even number of bytes, the header being
+    /// a multiple of four, so the payload's sum adds on unswapped), and
+    /// the payload's length, to catch a payload sum of the wrong bytes
+    /// (the high 32 bits). The value comes back to the receiver through
+    /// memory, inside the parse result: as one word it is written with
+    /// one store that the receiver's load of it takes whole (a wider
+    /// struct was written in pieces and read back whole, a
+    /// store-forwarding stall per segment).
+    packed: u64,
 }
 
 impl PendingChecksum {
+    /// The pending sum of a header summed into `header`, before a payload
+    /// of `payload_len` bytes (less than 2^32: the pseudo-header's length
+    /// field bounds it).
+    #[inline]
+    fn new(header: Checksum, payload_len: u32) -> PendingChecksum {
+        PendingChecksum {
+            packed: u64::from(header.fold()) | u64::from(payload_len) << 32,
+        }
+    }
+
     /// How many payload bytes the sum still lacks.
     #[inline]
     pub fn payload_len(&self) -> usize {
-        self.payload_len
+        (self.packed >> 32) as usize
     }
 
     /// Whether the segment verifies, given the sum of exactly its payload,
     /// started from [`Checksum::new`] (typically built with
     /// [`Checksum::add_copy`] as the payload was copied away, in one or
     /// more pieces). A sum whose byte count has the wrong parity cannot be
-    /// of the payload: the segment is then judged corrupt.
-    #[inline]
+    /// of the payload: the segment is then judged corrupt. (Always
+    /// inlined: a receiver finishes one per segment, and the hint alone
+    /// left it a call.)
+    #[inline(always)]
     pub fn finish(self, payload: Checksum) -> bool {
-        if payload.is_odd() != (self.payload_len % 2 == 1) {
+        if payload.is_odd() != (self.payload_len() % 2 == 1) {
             return false;
         }
-        let mut sum = self.header;
+        // The header's folded sum stands for the whole one: congruent to
+        // it modulo 0xffff, and zero only if it was zero.
+        let mut sum = Checksum::new();
+        sum.add_u16(self.packed as u16);
         sum.combine(payload);
         sum.fold() == 0xffff
     }
@@ -59,7 +79,7 @@ impl PendingChecksum {
     /// receiver that does not copy it first). A slice of another length
     /// than the payload's is judged corrupt.
     pub fn verify(self, payload: &[u8]) -> bool {
-        if payload.len() != self.payload_len {
+        if payload.len() != self.payload_len() {
             return false;
         }
         let mut sum = Checksum::new();
@@ -85,10 +105,8 @@ impl<'a> TcpRepr<'a> {
     ) -> Result<(TcpRepr<'a>, PendingChecksum)> {
         let packet = TcpPacket::new_checked(bytes)?;
         let (header, payload) = bytes.split_at(packet.header_len());
-        let pseudo = u32::try_from(bytes.len())
-            .ok()
-            .and_then(|len| checksum::pseudo_header(src, dst, IpProtocol::TCP.0, len));
-        let Some(mut sum) = pseudo else {
+        let len = u32::try_from(bytes.len()).map_err(|_| Error::BadChecksum)?;
+        let Some(mut sum) = checksum::pseudo_header(src, dst, IpProtocol::TCP.0, len) else {
             return Err(Error::BadChecksum);
         };
         // The header is whole 32-bit words (data offset × 4, at most 15):
@@ -97,10 +115,8 @@ impl<'a> TcpRepr<'a> {
         for w in header.chunks_exact(4) {
             sum.add_u32(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
         }
-        let pending = PendingChecksum {
-            header: sum,
-            payload_len: payload.len(),
-        };
+        // The payload is shorter than the whole, whose length fits in u32.
+        let pending = PendingChecksum::new(sum, payload.len() as u32);
         match TcpRepr::fields(&packet) {
             Ok(repr) => Ok((repr, pending)),
             Err(e) if pending.verify(payload) => Err(e),
