@@ -6,7 +6,7 @@ use core::net::IpAddr;
 
 use wire::checksum;
 use wire::ip::IpProtocol;
-use wire::tcp::{TcpFlags, TcpHeader, TcpOptions, TcpPacket, TcpRepr};
+use wire::tcp::{TcpFlags, TcpHeader, TcpOptions, TcpPacket};
 use wire::{Instant, SeqNum};
 
 use super::congestion::Controller;
@@ -51,23 +51,8 @@ impl Segment {
             + u32::from(self.flags.contains(TcpFlags::FIN))
     }
 
-    /// The segment as a [`TcpRepr`] carrying `payload`.
-    pub fn repr<'a>(&self, payload: &'a [u8]) -> TcpRepr<'a> {
-        TcpRepr {
-            src_port: self.src_port,
-            dst_port: self.dst_port,
-            seq: self.seq,
-            ack: self.ack,
-            flags: self.flags,
-            window: self.window,
-            urgent: 0,
-            options: self.options,
-            payload,
-        }
-    }
-
     /// The header, to be written where the segment lies (without copying
-    /// its options into a [`TcpRepr`]).
+    /// its options into a [`TcpRepr`](wire::tcp::TcpRepr)).
     #[inline]
     pub fn header(&self) -> TcpHeader<'_> {
         TcpHeader {
