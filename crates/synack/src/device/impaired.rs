@@ -142,8 +142,6 @@ impl<D: Device> Device for Impaired<D> {
             let Reverse(h) = self.to_send.pop().expect("peeked");
             self.inner.send(now, &h.packet)?;
         }
-        // What the link released is one burst.
-        self.inner.end_burst()?;
         self.inner.service(now)
     }
 

@@ -201,10 +201,40 @@ impl Coalescer {
         Coalescer::default()
     }
 
+    /// Sends `packet` by way of the run: it joins the run; or the run is
+    /// written first and the packet begins the next; or, if it can begin
+    /// none, it is written alone with an empty header. `write` takes a
+    /// packet's bytes in two parts to write as one.
+    pub fn send<E>(
+        &mut self,
+        packet: &[u8],
+        mut write: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.offer(packet) {
+            return Ok(());
+        }
+        // It does not continue the run: the run goes first, in order.
+        self.flush(&mut write)?;
+        if self.offer(packet) {
+            return Ok(());
+        }
+        write(&VnetHdr::default().to_bytes(), packet)
+    }
+
+    /// Writes the run being gathered, if any.
+    pub fn flush<E>(
+        &mut self,
+        mut write: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self.take() {
+            Some(bytes) => write(bytes, &[]),
+            None => Ok(()),
+        }
+    }
+
     /// Takes `packet` into the run, or begins one with it; `false` if it
-    /// can do neither: the caller sends the run ([`take`](Self::take))
-    /// and offers the packet again, or sends it on its own.
-    pub fn offer(&mut self, packet: &[u8]) -> bool {
+    /// can do neither.
+    fn offer(&mut self, packet: &[u8]) -> bool {
         match self.run {
             Some(run) => self.extend(run, packet),
             None => self.begin(packet),
@@ -280,7 +310,7 @@ impl Coalescer {
     /// Ends the run: the bytes to write (header, then packet), or `None`
     /// if there was no run. A run of one segment goes as it came, with an
     /// empty header.
-    pub fn take(&mut self) -> Option<&[u8]> {
+    fn take(&mut self) -> Option<&[u8]> {
         let run = self.run.take()?;
         if run.segments > 1 {
             self.seal(run);

@@ -104,37 +104,28 @@ fn lost_is_fine(r: io::Result<usize>) -> io::Result<()> {
 }
 
 impl Tun {
-    /// Writes the run being gathered, if any.
-    fn send_gathered(&mut self) -> io::Result<()> {
+    /// Writes one packet given in two parts (`write_split`).
+    fn write_split(&self) -> impl FnMut(&[u8], &[u8]) -> io::Result<()> {
         let fd = self.file.as_raw_fd();
-        match self.gather.as_mut().and_then(Coalescer::take) {
-            Some(bytes) => lost_is_fine(sys::write_split(fd, bytes, &[])),
-            None => Ok(()),
-        }
+        move |head, tail| lost_is_fine(sys::write_split(fd, head, tail))
     }
 }
 
 impl Device for Tun {
     fn send(&mut self, _now: Instant, packet: &[u8]) -> io::Result<()> {
-        let Some(gather) = self.gather.as_mut() else {
-            return lost_is_fine(self.file.write(packet));
-        };
-        if gather.offer(packet) {
-            return Ok(());
+        let write = self.write_split();
+        match self.gather.as_mut() {
+            Some(gather) => gather.send(packet, write),
+            None => lost_is_fine(self.file.write(packet)),
         }
-        // It does not continue the run: the run goes first, in order.
-        self.send_gathered()?;
-        if let Some(gather) = self.gather.as_mut() {
-            if gather.offer(packet) {
-                return Ok(());
-            }
-        }
-        let empty = VnetHdr::default().to_bytes();
-        lost_is_fine(sys::write_split(self.file.as_raw_fd(), &empty, packet))
     }
 
     fn end_burst(&mut self) -> io::Result<()> {
-        self.send_gathered()
+        let write = self.write_split();
+        match self.gather.as_mut() {
+            Some(gather) => gather.flush(write),
+            None => Ok(()),
+        }
     }
 
     fn recv(&mut self, _now: Instant, buf: &mut [u8]) -> io::Result<Option<usize>> {

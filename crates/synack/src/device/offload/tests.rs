@@ -143,28 +143,19 @@ fn cut(write: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// What the device would write for `packets`, the way `Tun` drives the
-/// coalescer: a refused packet ends the run and is offered again; one
-/// that cannot begin a run goes alone with an empty header.
+/// What the device would write for `packets`: each sent, then the run
+/// flushed, as `Tun` does over a burst.
 fn writes(packets: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut c = Coalescer::new();
     let mut out = Vec::new();
+    let mut write = |head: &[u8], tail: &[u8]| -> Result<(), ()> {
+        out.push([head, tail].concat());
+        Ok(())
+    };
     for p in packets {
-        if c.offer(p) {
-            continue;
-        }
-        if let Some(w) = c.take() {
-            out.push(w.to_vec());
-        }
-        if !c.offer(p) {
-            let mut w = vec![0u8; VNET_HDR_LEN];
-            w.extend_from_slice(p);
-            out.push(w);
-        }
+        c.send(p, &mut write).unwrap();
     }
-    if let Some(w) = c.take() {
-        out.push(w.to_vec());
-    }
+    c.flush(&mut write).unwrap();
     out
 }
 
