@@ -193,7 +193,7 @@ impl Endpoint {
     /// A segment for a compact TIME-WAIT entry. Returns whether it was
     /// handled (false: a new SYN to pass on to the listener).
     fn time_wait_input(&mut self, now: Instant, key: &TupleKey<'_>, seg: &TcpRepr<'_>) -> bool {
-        let Some(tw) = self.time_wait.get_mut(key) else {
+        let Some(tw) = self.time_wait.get(key) else {
             return false;
         };
         match tw.judge(seg) {
@@ -207,10 +207,10 @@ impl Endpoint {
                 false
             }
             verdict => {
-                if verdict == TwVerdict::AckAndRestart {
-                    tw.expires = now + 2 * self.config.conn.msl;
-                }
                 let (seq, ack, window, ts) = tw.ack(now);
+                if verdict == TwVerdict::AckAndRestart {
+                    self.time_wait.restart(key, now + 2 * self.config.conn.msl);
+                }
                 self.push_reply(Reply::Ack {
                     tuple: *key.tuple(),
                     seq,

@@ -17,6 +17,7 @@ mod addrs;
 mod config;
 mod cookie;
 mod demux;
+mod expiry_ring;
 mod handle;
 mod input;
 mod listener;
@@ -227,7 +228,7 @@ impl Endpoint {
             by_tuple: TupleMap::with_hasher(hasher),
             listeners: handle::Slab::new(),
             listen_map: Map::with_hasher(hasher),
-            time_wait: TimeWaitTable::with_hasher(hasher),
+            time_wait: TimeWaitTable::new(),
             timers: TimerHeap::new(),
             ready: VecDeque::new(),
             replies: VecDeque::new(),

@@ -2,22 +2,17 @@
 //! a full TCB (RFC 9293 §3.6.1, §3.10.7.4 TIME-WAIT; RFC 6191 for a new
 //! SYN on the same 4-tuple).
 //!
-//! A busy client holds tens of thousands of these, so each costs what it
-//! must and no more: a 28-byte [`TimeWait`] under a 12-byte IPv4 key (see
-//! `tuple_map`), and a 28-byte entry (key, hash and time) in an expiry
-//! queue. The queue is in
-//! order of expiry because every entry waits the same 2·MSL from when it
-//! was made (or restarted), so the next expiry is at its front.
-
-use alloc::collections::VecDeque;
-
-use hashbrown::HashTable;
+//! A busy client holds hundreds of thousands of these, so each costs what
+//! it must and no more: a 28-byte [`TimeWait`] beside its 12-byte IPv4
+//! key (see `tuple_map`) and hash, in a ring in order of expiry, and an
+//! 8-byte slot in a hash index (see `expiry_ring`).
 
 use wire::tcp::{TcpFlags, TcpRepr, Timestamps};
 use wire::{Instant, SeqNum};
 
-use super::demux::{FourTuple, KeyedHasher};
-use super::tuple_map::{TupleKey, TupleMap, V4Tuple};
+use super::demux::FourTuple;
+use super::expiry_ring::ExpiryRing;
+use super::tuple_map::{TupleKey, V4Tuple};
 use crate::conn::TimeWaitInfo;
 
 /// What a compact TIME-WAIT entry does with a segment.
@@ -112,71 +107,65 @@ impl TimeWait {
     }
 }
 
-/// An entry of an expiry queue: when to look at `key` again, and its
-/// hash, so that the look needs no hashing.
-#[derive(Debug, Clone, Copy)]
-#[repr(C, packed(4))]
-struct Due<K: Copy> {
-    at: Instant,
-    key: K,
-    hash: u64,
-}
-
-/// The TIME-WAIT entries of an endpoint and their expiry queues, one
-/// per key family of the [`TupleMap`]. Keys come hashed ([`TupleKey`]):
-/// the table must be made with the hasher of the endpoint's connection
-/// table, so that one hash serves both.
+/// The TIME-WAIT entries of an endpoint, in one [`ExpiryRing`] per key
+/// family of the [`TupleMap`](super::tuple_map::TupleMap). Keys come
+/// hashed ([`TupleKey`]) by the endpoint's tables, so one hash serves the
+/// connection table and this one.
 #[derive(Debug)]
 pub(crate) struct TimeWaitTable {
-    entries: TupleMap<TimeWait>,
-    v4_queue: VecDeque<Due<V4Tuple>>,
-    other_queue: VecDeque<Due<FourTuple>>,
+    v4: ExpiryRing<V4Tuple>,
+    other: ExpiryRing<FourTuple>,
 }
 
 impl TimeWaitTable {
-    pub fn with_hasher(hasher: KeyedHasher) -> TimeWaitTable {
+    pub fn new() -> TimeWaitTable {
         TimeWaitTable {
-            entries: TupleMap::with_hasher(hasher),
-            v4_queue: VecDeque::new(),
-            other_queue: VecDeque::new(),
+            v4: ExpiryRing::new(),
+            other: ExpiryRing::new(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.v4.len() + self.other.len()
+    }
+
+    pub fn get(&self, k: &TupleKey<'_>) -> Option<&TimeWait> {
+        match k.v4() {
+            Some(v4) => self.v4.get(k.hash(), &v4),
+            None => self.other.get(k.hash(), k.tuple()),
+        }
     }
 
     pub fn contains_key(&self, k: &TupleKey<'_>) -> bool {
-        self.entries.contains_key(k)
-    }
-
-    pub fn get_mut(&mut self, k: &TupleKey<'_>) -> Option<&mut TimeWait> {
-        self.entries.get_mut(k)
+        self.get(k).is_some()
     }
 
     pub fn remove(&mut self, k: &TupleKey<'_>) -> Option<TimeWait> {
-        self.entries.remove(k)
+        match k.v4() {
+            Some(v4) => self.v4.remove(k.hash(), &v4),
+            None => self.other.remove(k.hash(), k.tuple()),
+        }
     }
 
     /// Holds `k` in TIME-WAIT until `tw.expires` (or later, if restarted).
     pub fn insert(&mut self, k: &TupleKey<'_>, tw: TimeWait) {
-        let (at, hash) = (tw.expires, k.hash());
-        match V4Tuple::of(k.tuple()) {
-            Some(key) => self.v4_queue.push_back(Due { at, key, hash }),
-            None => self.other_queue.push_back(Due {
-                at,
-                key: *k.tuple(),
-                hash,
-            }),
+        match k.v4() {
+            Some(v4) => self.v4.insert(k.hash(), v4, tw),
+            None => self.other.insert(k.hash(), *k.tuple(), tw),
         }
-        self.entries.insert(k, tw);
+    }
+
+    /// Makes `k`'s wait end at `expires` instead (a retransmitted FIN).
+    pub fn restart(&mut self, k: &TupleKey<'_>, expires: Instant) {
+        match k.v4() {
+            Some(v4) => self.v4.restart(k.hash(), &v4, expires),
+            None => self.other.restart(k.hash(), k.tuple(), expires),
+        }
     }
 
     /// When the next entry may expire.
     pub fn next_expiry(&self) -> Option<Instant> {
-        let v4 = self.v4_queue.front().map(|d| d.at);
-        let other = self.other_queue.front().map(|d| d.at);
-        match (v4, other) {
+        match (self.v4.next_expiry(), self.other.next_expiry()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -184,51 +173,20 @@ impl TimeWaitTable {
 
     /// Forgets the entries whose wait has ended by `now`.
     pub fn expire(&mut self, now: Instant) {
-        expire(self.entries.v4_mut(), &mut self.v4_queue, now);
-        expire(self.entries.other_mut(), &mut self.other_queue, now);
+        self.v4.expire(now);
+        self.other.expire(now);
     }
 
     pub fn shrink_to_fit(&mut self) {
-        self.entries.shrink_to_fit();
-        self.v4_queue.shrink_to_fit();
-        self.other_queue.shrink_to_fit();
-    }
-}
-
-/// Pops the queue's entries due by `now`: each is found once, by the hash
-/// the queue kept, and either forgotten or, if a retransmitted FIN
-/// restarted its wait, queued again.
-fn expire<K: Copy + Eq>(
-    entries: &mut HashTable<(K, TimeWait)>,
-    queue: &mut VecDeque<Due<K>>,
-    now: Instant,
-) {
-    while let Some(&Due { at, key, hash }) = queue.front() {
-        if at > now {
-            break;
-        }
-        queue.pop_front();
-        let Ok(entry) = entries.find_entry(hash, |(k, _)| *k == key) else {
-            // Gone already (a RST, a reopening SYN).
-            continue;
-        };
-        let expires = entry.get().1.expires;
-        if expires > at {
-            // Restarted by a retransmitted FIN: wait again.
-            queue.push_back(Due {
-                at: expires,
-                key,
-                hash,
-            });
-        } else {
-            entry.remove();
-        }
+        self.v4.shrink_to_fit();
+        self.other.shrink_to_fit();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::demux::KeyedHasher;
     use core::mem::size_of;
     use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
     use core::time::Duration;
@@ -249,25 +207,24 @@ mod tests {
         // The budget: 128 bytes per TIME-WAIT entry, hash map slack and
         // queue included.
         assert_eq!(size_of::<TimeWait>(), 28);
-        assert_eq!(size_of::<(V4Tuple, TimeWait)>(), 40);
-        assert_eq!(size_of::<Due<V4Tuple>>(), 28);
     }
 
     #[test]
     fn entries_expire_in_order_and_restarts_wait_again() {
-        let mut table = TimeWaitTable::with_hasher(KeyedHasher::new(1, 2));
+        let mut table = TimeWaitTable::new();
+        let hasher = KeyedHasher::new(1, 2);
         let t = |ip: IpAddr| FourTuple {
             local: SocketAddr::new(ip, 80),
             remote: SocketAddr::new(ip, 50_000),
         };
         let a = t(Ipv4Addr::new(10, 0, 0, 1).into());
         let b = t(Ipv6Addr::LOCALHOST.into());
-        let (ka, kb) = (table.entries.key(&a), table.entries.key(&b));
+        let (ka, kb) = (TupleKey::new(&hasher, &a), TupleKey::new(&hasher, &b));
         let s = Instant::from_secs;
         table.insert(&ka, TimeWait::new(&info(s(60))));
         table.insert(&kb, TimeWait::new(&info(s(61))));
         assert_eq!(table.next_expiry(), Some(s(60)));
-        table.get_mut(&ka).unwrap().expires = s(30) + Duration::from_secs(60);
+        table.restart(&ka, s(30) + Duration::from_secs(60));
         table.expire(s(60));
         assert!(table.contains_key(&ka), "restarted");
         assert_eq!(table.next_expiry(), Some(s(61)));
@@ -283,28 +240,29 @@ mod tests {
     }
 
     #[test]
-    fn entries_removed_early_leave_only_their_queue_slot() {
-        let mut table = TimeWaitTable::with_hasher(KeyedHasher::new(3, 4));
+    fn entries_removed_early_leave_the_rest_in_order() {
+        let mut table = TimeWaitTable::new();
+        let hasher = KeyedHasher::new(3, 4);
         let t = |port: u16| FourTuple {
             local: SocketAddr::new(Ipv4Addr::new(10, 0, 0, 1).into(), 80),
             remote: SocketAddr::new(Ipv4Addr::new(10, 0, 0, 2).into(), port),
         };
         let s = Instant::from_secs;
-        // Many entries, so that the table grows (and rehashes) under the
-        // queue: the hashes the queue kept must stay valid.
+        // Many entries, so that the index grows (and rehashes) under the
+        // ring: the hashes the ring kept must stay valid.
         for port in 1..=500 {
             let x = t(port);
-            let k = table.entries.key(&x);
+            let k = TupleKey::new(&hasher, &x);
             table.insert(&k, TimeWait::new(&info(s(u64::from(port)))));
         }
         // A RST (or a reopening SYN) takes entry 2 away early.
-        assert!(table.remove(&table.entries.key(&t(2))).is_some());
+        assert!(table.remove(&TupleKey::new(&hasher, &t(2))).is_some());
         table.expire(s(3));
         assert_eq!(table.len(), 497);
         for port in [1, 2, 3] {
-            assert!(!table.contains_key(&table.entries.key(&t(port))));
+            assert!(!table.contains_key(&TupleKey::new(&hasher, &t(port))));
         }
-        assert!(table.contains_key(&table.entries.key(&t(4))));
+        assert!(table.contains_key(&TupleKey::new(&hasher, &t(4))));
         assert_eq!(table.next_expiry(), Some(s(4)));
         table.expire(s(500));
         assert_eq!(table.len(), 0);

@@ -123,6 +123,16 @@ pub(crate) struct TupleKey<'a> {
 }
 
 impl<'a> TupleKey<'a> {
+    /// `tuple` with its hash under `hasher` (SipHash-1-3, see `demux`).
+    pub fn new(hasher: &KeyedHasher, tuple: &'a FourTuple) -> TupleKey<'a> {
+        let v4 = V4Tuple::of(tuple);
+        let hash = match &v4 {
+            Some(k) => k.keyed_hash(hasher),
+            None => hasher.hash_one(tuple),
+        };
+        TupleKey { tuple, v4, hash }
+    }
+
     /// The key of `tuple` whose hash, computed by [`TupleMap::key`]
     /// earlier, is `hash` (as a connection's entry keeps it).
     pub fn with_hash(tuple: &'a FourTuple, hash: u64) -> TupleKey<'a> {
@@ -141,6 +151,11 @@ impl<'a> TupleKey<'a> {
     /// Its keyed hash.
     pub fn hash(&self) -> u64 {
         self.hash
+    }
+
+    /// The packed form of an IPv4 tuple.
+    pub fn v4(&self) -> Option<V4Tuple> {
+        self.v4
     }
 
     /// The packed form of the tuple, as a connection's entry keeps it.
@@ -188,12 +203,7 @@ impl<V> TupleMap<V> {
     /// `t` with its hash under this map's secret key (SipHash-1-3, see
     /// `demux`), good for every map made with the same hasher.
     pub fn key<'a>(&self, t: &'a FourTuple) -> TupleKey<'a> {
-        let v4 = V4Tuple::of(t);
-        let hash = match &v4 {
-            Some(k) => k.keyed_hash(&self.hasher),
-            None => self.hasher.hash_one(t),
-        };
-        TupleKey { tuple: t, v4, hash }
+        TupleKey::new(&self.hasher, t)
     }
 
     /// The value for `t`, as `get`, remembering an IPv4 hit for the next
@@ -234,6 +244,7 @@ impl<V> TupleMap<V> {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.v4.len() + self.other.len()
     }
@@ -244,17 +255,6 @@ impl<V> TupleMap<V> {
             None => self
                 .other
                 .find(k.hash, |(x, _)| x == k.tuple)
-                .map(|(_, v)| v),
-        }
-    }
-
-    pub fn get_mut(&mut self, k: &TupleKey<'_>) -> Option<&mut V> {
-        self.last = None;
-        match k.v4 {
-            Some(v4) => self.v4.find_mut(k.hash, |(x, _)| *x == v4).map(|(_, v)| v),
-            None => self
-                .other
-                .find_mut(k.hash, |(x, _)| x == k.tuple)
                 .map(|(_, v)| v),
         }
     }
@@ -303,18 +303,6 @@ impl<V> TupleMap<V> {
         let hasher = self.hasher;
         self.v4.shrink_to_fit(|(x, _)| x.keyed_hash(&hasher));
         self.other.shrink_to_fit(|(x, _)| hasher.hash_one(x));
-    }
-
-    /// The IPv4 part, keyed by packed tuples.
-    pub fn v4_mut(&mut self) -> &mut HashTable<(V4Tuple, V)> {
-        self.last = None;
-        &mut self.v4
-    }
-
-    /// The rest, keyed by full tuples.
-    pub fn other_mut(&mut self) -> &mut HashTable<(FourTuple, V)> {
-        self.last = None;
-        &mut self.other
     }
 }
 
@@ -367,8 +355,7 @@ mod tests {
             remote: v4.local,
         };
         assert!(!holds(&m, &swapped), "direction matters");
-        *m.get_mut(&k4).unwrap() = 3;
-        assert_eq!(m.remove(&k4), Some(3));
+        assert_eq!(m.remove(&k4), Some(1));
         assert_eq!(m.remove(&k4), None);
         assert_eq!(m.len(), 1);
         assert!(holds(&m, &v6));
@@ -444,13 +431,9 @@ mod tests {
         assert_eq!(found(&mut m, &b), Some(2));
         m.insert(&kb, 5);
         assert_eq!(found(&mut m, &b), Some(5), "an insert forgets");
-        *m.get_mut(&kb).unwrap() = 6;
-        assert_eq!(found(&mut m, &b), Some(6), "get_mut forgets");
         m.remove(&kb);
         assert_eq!(found(&mut m, &b), None, "a remove forgets");
         assert_eq!(found(&mut m, &a), Some(1));
-        m.v4_mut().clear();
-        assert_eq!(found(&mut m, &a), None, "the raw table's use forgets");
     }
 
     #[test]

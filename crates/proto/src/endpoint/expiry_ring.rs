@@ -1,0 +1,307 @@
+//! TIME-WAIT records kept in the order they expire, with a small hash
+//! index beside them.
+//!
+//! A busy client holds hundreds of thousands of TIME-WAIT entries (2·MSL
+//! of its connection rate), and touches each three times: a connect
+//! looks its tuple up, a close inserts it, its expiry removes it. Kept as
+//! values of a hash table, entries of 40 bytes and more scatter over tens
+//! of megabytes, more than the cache holds, and each of those touches
+//! missed it, more than once.
+//!
+//! Here the records sit in a ring in order of expiry (every entry waits
+//! the same 2·MSL from when it was made or restarted), so inserts and
+//! expiries touch its two ends. The hash index holds 8 bytes per entry:
+//! the record's position in the ring and 32 more bits of the key's hash
+//! ([`Slot`]), so that a lookup of an absent key is settled in the index
+//! without reading a record.
+
+use alloc::collections::VecDeque;
+
+use hashbrown::HashTable;
+
+use super::timewait::TimeWait;
+use wire::Instant;
+
+/// A TIME-WAIT record: the key, its hash (so that the index can grow
+/// and the record expire without hashing again), and the entry.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
+struct Record<K: Copy> {
+    key: K,
+    hash: u64,
+    tw: TimeWait,
+}
+
+/// An index slot: the position of a record (low half) and bits of its
+/// key's hash that the hash table's own probe does not use (high half).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot(u64);
+
+impl Slot {
+    fn new(pos: u32, hash: u64) -> Slot {
+        Slot(u64::from(tag(hash)) << 32 | u64::from(pos))
+    }
+
+    fn pos(self) -> u32 {
+        self.0 as u32
+    }
+
+    fn tag(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+}
+
+/// The hash bits a slot keeps. hashbrown picks the bucket from the low
+/// bits and its control byte from the top seven, so these are the bits
+/// in between, independent of both for any table under 2^24 buckets.
+fn tag(hash: u64) -> u32 {
+    (hash >> 24) as u32
+}
+
+/// Records in order of expiry and their index. See the
+/// [module docs](self).
+///
+/// Positions count the records ever pushed, wrapping at 2^32: a record's
+/// place in the ring is its position less `head`'s. A record forgotten
+/// early (a RST, a reopening SYN) or moved to the back (a restart) stays
+/// in the ring, without a slot, until the front reaches it: only a
+/// record whose slot points at it is an entry.
+#[derive(Debug)]
+pub(crate) struct ExpiryRing<K: Copy> {
+    records: VecDeque<Record<K>>,
+    /// The position of the front record.
+    head: u32,
+    index: HashTable<Slot>,
+}
+
+impl<K: Copy + Eq> ExpiryRing<K> {
+    pub fn new() -> ExpiryRing<K> {
+        ExpiryRing::starting_at(0)
+    }
+
+    /// A ring whose first record will have position `head`.
+    fn starting_at(head: u32) -> ExpiryRing<K> {
+        ExpiryRing {
+            records: VecDeque::new(),
+            head,
+            index: HashTable::new(),
+        }
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn record(&self, pos: u32) -> &Record<K> {
+        &self.records[pos.wrapping_sub(self.head) as usize]
+    }
+
+    /// The position of `key`'s entry.
+    fn find(&self, hash: u64, key: &K) -> Option<u32> {
+        let t = tag(hash);
+        self.index
+            .find(hash, |s| {
+                s.tag() == t && { self.record(s.pos()).key } == *key
+            })
+            .map(|s| s.pos())
+    }
+
+    pub fn get(&self, hash: u64, key: &K) -> Option<&TimeWait> {
+        self.find(hash, key).map(|pos| &self.record(pos).tw)
+    }
+
+    /// Appends a record and returns its position.
+    fn push(&mut self, key: K, hash: u64, tw: TimeWait) -> u32 {
+        // Wraps only past 2^32 records alive at once, hundreds of
+        // gigabytes.
+        let pos = self.head.wrapping_add(self.records.len() as u32);
+        self.records.push_back(Record { key, hash, tw });
+        pos
+    }
+
+    /// Holds `key` until `tw.expires`, replacing an entry it had.
+    pub fn insert(&mut self, hash: u64, key: K, tw: TimeWait) {
+        let pos = self.push(key, hash, tw);
+        let t = tag(hash);
+        let (records, head) = (&self.records, self.head);
+        let at = |p: u32| &records[p.wrapping_sub(head) as usize];
+        match self.index.entry(
+            hash,
+            |s| s.tag() == t && { at(s.pos()).key } == key,
+            |s| at(s.pos()).hash,
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = Slot::new(pos, hash),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(Slot::new(pos, hash));
+            }
+        }
+    }
+
+    /// Forgets `key`'s entry; what it held.
+    pub fn remove(&mut self, hash: u64, key: &K) -> Option<TimeWait> {
+        let pos = self.find(hash, key)?;
+        self.take_slot(hash, pos);
+        Some(self.record(pos).tw)
+    }
+
+    /// Restarts `key`'s wait to end at `expires`: its record moves to the
+    /// back of the ring, which stays in order of expiry.
+    pub fn restart(&mut self, hash: u64, key: &K, expires: Instant) {
+        let Some(old) = self.find(hash, key) else {
+            return;
+        };
+        let mut tw = self.record(old).tw;
+        tw.expires = expires;
+        let pos = self.push(*key, hash, tw);
+        if let Ok(mut e) = self.index.find_entry(hash, |s| s.pos() == old) {
+            *e.get_mut() = Slot::new(pos, hash);
+        }
+    }
+
+    /// Removes the slot pointing at `pos`, if there is one.
+    fn take_slot(&mut self, hash: u64, pos: u32) -> bool {
+        match self.index.find_entry(hash, |s| s.pos() == pos) {
+            Ok(e) => {
+                e.remove();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// When the front record expires: the next entry's expiry, or
+    /// earlier if that record was forgotten or moved (its expiry then
+    /// finds nothing to do).
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.records.front().map(|r| r.tw.expires)
+    }
+
+    /// Forgets the entries whose wait has ended by `now`.
+    pub fn expire(&mut self, now: Instant) {
+        while let Some(&Record { hash, tw, .. }) = self.records.front() {
+            if { tw.expires } > now {
+                break;
+            }
+            self.take_slot(hash, self.head);
+            self.records.pop_front();
+            self.head = self.head.wrapping_add(1);
+        }
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.records.shrink_to_fit();
+        let (records, head) = (&self.records, self.head);
+        self.index
+            .shrink_to_fit(|s| records[s.pos().wrapping_sub(head) as usize].hash);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::TimeWaitInfo;
+    use core::mem::size_of;
+    use wire::SeqNum;
+
+    fn tw(expires_s: u64) -> TimeWait {
+        TimeWait::new(&TimeWaitInfo {
+            snd_nxt: SeqNum(10),
+            rcv_nxt: SeqNum(20),
+            window: 1000,
+            ts_recent: None,
+            ts_offset: 0,
+            expires: Instant::from_secs(expires_s),
+        })
+    }
+
+    fn expires(ring: &ExpiryRing<u32>, hash: u64, key: u32) -> Option<u64> {
+        ring.get(hash, &key).map(|t| t.expires.millis() / 1000)
+    }
+
+    #[test]
+    fn records_and_slots_are_small() {
+        assert_eq!(size_of::<Slot>(), 8);
+        assert_eq!(
+            size_of::<Record<super::super::tuple_map::V4Tuple>>(),
+            12 + 8 + 28
+        );
+    }
+
+    #[test]
+    fn keys_that_share_a_hash_and_tag_stay_apart() {
+        let mut ring = ExpiryRing::new();
+        // Every key hashes alike: the tag cannot tell them apart, the
+        // record's key must.
+        for k in 0..100u32 {
+            ring.insert(7, k, tw(u64::from(k) + 1));
+        }
+        for k in 0..100u32 {
+            assert_eq!(expires(&ring, 7, k), Some(u64::from(k) + 1));
+        }
+        assert_eq!(
+            ring.remove(7, &50).map(|t| t.expires),
+            Some(Instant::from_secs(51))
+        );
+        assert_eq!(ring.get(7, &50), None);
+        assert_eq!(ring.len(), 99);
+        ring.expire(Instant::from_secs(60));
+        assert_eq!(ring.len(), 40);
+        assert_eq!(expires(&ring, 7, 59), None);
+        assert_eq!(expires(&ring, 7, 60), Some(61));
+    }
+
+    #[test]
+    fn an_insert_of_a_held_key_replaces_its_entry() {
+        let mut ring = ExpiryRing::new();
+        ring.insert(1, 5u32, tw(10));
+        ring.insert(1, 5u32, tw(20));
+        assert_eq!(ring.len(), 1);
+        assert_eq!(expires(&ring, 1, 5), Some(20));
+        // The old record expires without taking the new entry along.
+        ring.expire(Instant::from_secs(10));
+        assert_eq!(expires(&ring, 1, 5), Some(20));
+        ring.expire(Instant::from_secs(20));
+        assert_eq!(ring.len(), 0);
+    }
+
+    #[test]
+    fn a_restart_moves_the_entry_behind_later_ones() {
+        let mut ring = ExpiryRing::new();
+        ring.insert(1, 1u32, tw(10));
+        ring.insert(2, 2u32, tw(11));
+        ring.restart(1, &1, Instant::from_secs(30));
+        // The moved record's old place reports its old time: waking then
+        // finds nothing to do.
+        assert_eq!(ring.next_expiry(), Some(Instant::from_secs(10)));
+        ring.expire(Instant::from_secs(10));
+        assert_eq!(expires(&ring, 1, 1), Some(30));
+        assert_eq!(ring.next_expiry(), Some(Instant::from_secs(11)));
+        ring.expire(Instant::from_secs(29));
+        assert_eq!((ring.len(), expires(&ring, 2, 2)), (1, None));
+        ring.expire(Instant::from_secs(30));
+        assert_eq!((ring.len(), ring.next_expiry()), (0, None));
+    }
+
+    #[test]
+    fn growth_and_shrinking_keep_every_entry_findable() {
+        // Positions start just short of wrapping, and wrap on the way.
+        let mut ring = ExpiryRing::starting_at(u32::MAX - 100);
+        let hash = |k: u32| u64::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        for k in 0..5000u32 {
+            ring.insert(hash(k), k, tw(u64::from(k)));
+        }
+        for k in (0..5000u32).step_by(3) {
+            assert!(ring.remove(hash(k), &k).is_some());
+        }
+        ring.expire(Instant::from_secs(4000));
+        ring.shrink_to_fit();
+        for k in 0..5000u32 {
+            let held = k > 4000 && k % 3 != 0;
+            assert_eq!(ring.get(hash(k), &k).is_some(), held, "key {k}");
+        }
+        ring.expire(Instant::from_secs(5000));
+        assert_eq!(ring.len(), 0);
+        assert_eq!(ring.head, (u32::MAX - 100).wrapping_add(5000));
+    }
+}
