@@ -153,24 +153,27 @@ impl Connection {
     /// application, a segment, a timer) puts it back in the endpoint's
     /// queue itself.
     pub fn may_send_more(&self) -> bool {
+        // The checks are independent (any one makes it true); the one a
+        // bulk sender answers (unsent data) comes first, and the loss
+        // state, behind a pointer the rest of the call may not touch,
+        // last.
+        let snd = &self.snd;
+        let by_state = match self.state {
+            State::Closed | State::Listen | State::TimeWait => false,
+            State::SynSent | State::SynReceived => snd.nxt == snd.iss,
+            _ => snd.data_end() > snd.nxt || snd.fin_seq().is_some_and(|f| snd.nxt <= f),
+        };
         let p = &self.pending;
-        if p.ack.is_some() || p.rst.is_some() || p.probe || p.keepalive {
-            return true;
-        }
-        if self.recovery.retransmit_now.is_some()
+        by_state
+            || p.ack.is_some()
+            || p.rst.is_some()
+            || p.probe
+            || p.keepalive
+            || self.recovery.retransmit_now.is_some()
             || self
                 .loss
                 .as_deref()
                 .is_some_and(|l| l.tlp.due || l.sent.counts().pending > 0)
-        {
-            return true;
-        }
-        let snd = &self.snd;
-        match self.state {
-            State::Closed | State::Listen | State::TimeWait => false,
-            State::SynSent | State::SynReceived => snd.nxt == snd.iss,
-            _ => snd.data_end() > snd.nxt || snd.fin_seq().is_some_and(|f| snd.nxt <= f),
-        }
     }
 
     /// What an empty poll would do, without the poll: arm the idle
@@ -188,9 +191,11 @@ impl Connection {
     /// that an idle connection is small without a busy one freeing and
     /// growing its buffers on every read.
     fn arm_idle_release(&mut self, now: Instant) {
-        let releasable =
-            self.rcv.releasable() || (self.snd.buf.allocated() > 0 && self.snd.buf.is_empty());
-        if releasable && self.timers.idle_release.is_none() && self.state != State::Closed {
+        // An armed timer first: it answers most calls with one load.
+        if self.timers.idle_release.is_some() || self.state == State::Closed {
+            return;
+        }
+        if self.rcv.releasable() || (self.snd.buf.allocated() > 0 && self.snd.buf.is_empty()) {
             self.timers.idle_release = Some(now + IDLE_RELEASE);
         }
     }
