@@ -698,7 +698,11 @@ impl Connection {
         if self.events.capacity() == 0 {
             return;
         }
-        self.events.drain(..).for_each(f);
+        // Storage lent for a call that reported nothing (most segments)
+        // goes straight back, without setting up a drain of nothing.
+        if !self.events.is_empty() {
+            self.events.drain(..).for_each(f);
+        }
         if spare.capacity() == 0 {
             core::mem::swap(&mut self.events, spare);
         } else {
