@@ -192,11 +192,12 @@ impl Connection {
     /// growing its buffers on every read.
     fn arm_idle_release(&mut self, now: Instant) {
         // An armed timer first: it answers most calls with one load.
-        if self.timers.idle_release.is_some() || self.state == State::Closed {
+        if self.timers.get(Timer::IdleRelease).is_some() || self.state == State::Closed {
             return;
         }
         if self.rcv.releasable() || (self.snd.buf.allocated() > 0 && self.snd.buf.is_empty()) {
-            self.timers.idle_release = Some(now + IDLE_RELEASE);
+            self.timers
+                .set(Timer::IdleRelease, Some(now + IDLE_RELEASE));
         }
     }
 
@@ -294,7 +295,10 @@ impl Connection {
         } else {
             self.rtt_probe = Some((iss + 1, now));
         }
-        self.timers.retransmit.get_or_insert(now + self.rtt.rto());
+        if self.timers.get(Timer::Retransmit).is_none() {
+            self.timers
+                .set(Timer::Retransmit, Some(now + self.rtt.rto()));
+        }
         Segment {
             src_port: self.local_port,
             dst_port: self.remote_port,
@@ -367,11 +371,11 @@ impl Connection {
             }
         }
         if self.snd.window_blocked()
-            && self.timers.persist.is_none()
-            && self.timers.retransmit.is_none()
+            && self.timers.get(Timer::Persist).is_none()
+            && self.timers.get(Timer::Retransmit).is_none()
         {
             // RFC 9293 §3.8.6.1: probe a zero window on a timer.
-            self.timers.persist = Some(now + self.rtt.rto());
+            self.timers.set(Timer::Persist, Some(now + self.rtt.rto()));
         }
         if self.pending.keepalive {
             self.pending.keepalive = false;
@@ -403,7 +407,7 @@ impl Connection {
             // data held back by a small window: send what the window takes.
             let len = self.snd.wnd.min(self.snd.data_end().since(self.snd.nxt));
             if len > 0 {
-                self.timers.persist = None;
+                self.timers.set(Timer::Persist, None);
                 let seq = self.snd.nxt;
                 return Some(self.data_segment(now, seq, len, SendReason::Data));
             }
@@ -426,7 +430,7 @@ impl Connection {
         // Back off like the RTO (RFC 1122 §4.2.2.17), without giving up
         // while the peer keeps answering.
         self.rtt.backoff();
-        self.timers.persist = Some(now + self.rtt.rto());
+        self.timers.set(Timer::Persist, Some(now + self.rtt.rto()));
         Some(seg)
     }
 
@@ -473,8 +477,9 @@ impl Connection {
             _ => self.rtt_probe = None,
         }
         self.unacked_since.get_or_insert(now);
-        if self.timers.retransmit.is_none() {
-            self.timers.retransmit = Some(self.rto_deadline(now));
+        if self.timers.get(Timer::Retransmit).is_none() {
+            self.timers
+                .set(Timer::Retransmit, Some(self.rto_deadline(now)));
         }
         self.last_send = now;
         seg
@@ -523,7 +528,7 @@ impl Connection {
             self.stats.dsacks_out = self.stats.dsacks_out.saturating_add(1);
         }
         self.pending.ack = None;
-        self.timers.delayed_ack = None;
+        self.timers.set(Timer::DelayedAck, None);
         self.rcv.unacked_bytes = 0;
         self.rcv.last_ack_sent = self.rcv.nxt;
     }
@@ -595,7 +600,7 @@ impl Connection {
         };
         if self.snd.una != self.snd.max {
             // Data is outstanding: the retransmission timer watches it.
-            self.timers.keepalive = Some(now + k.interval);
+            self.timers.set(Timer::Keepalive, Some(now + k.interval));
             return;
         }
         if self.keepalive_probes >= k.probes {
@@ -604,6 +609,6 @@ impl Connection {
         }
         self.keepalive_probes += 1;
         self.pending.keepalive = true;
-        self.timers.keepalive = Some(now + k.interval);
+        self.timers.set(Timer::Keepalive, Some(now + k.interval));
     }
 }
