@@ -7,6 +7,7 @@ use wire::tcp::{TcpFlags, TcpOptions, TcpRepr};
 use wire::{Instant, SeqNum};
 
 use super::state::State;
+use super::timers::Timer;
 use super::{Config, Connection};
 
 /// What a SYN cookie remembered of the SYN it answered.
@@ -84,7 +85,7 @@ impl Connection {
             window: self.rcv.window_to_advertise(self.rcv_mss()).0,
             ts_recent: self.opts.timestamps.then_some(self.opts.ts_recent),
             ts_offset: self.opts.ts_offset,
-            expires: self.timers.time_wait?,
+            expires: self.timers.get(Timer::TimeWait)?,
         })
     }
 }

@@ -11,6 +11,7 @@ use super::recovery::AckKind;
 use super::recv::{Accepted, RecvState};
 use super::send::SendState;
 use super::state::State;
+use super::timers::Timer;
 use super::Connection;
 use crate::ring::Staged;
 
@@ -217,7 +218,7 @@ impl Connection {
                 self.rtt.sample(r);
             }
             self.snd.acknowledge(seg.ack);
-            self.timers.retransmit = None;
+            self.timers.set(Timer::Retransmit, None);
             self.retries = 0;
             self.rtt.reset_backoff();
             self.set_state(State::Established, Cause::SynAckReceived);
@@ -239,7 +240,7 @@ impl Connection {
             // Simultaneous open: both SYNs crossed. Our SYN goes again,
             // now as a SYN-ACK (§3.10.7.3: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>).
             self.snd.nxt = self.snd.iss;
-            self.timers.retransmit = None;
+            self.timers.set(Timer::Retransmit, None);
             self.set_state(State::SynReceived, Cause::SynReceived);
         }
         Verdict::Accepted
@@ -327,7 +328,8 @@ impl Connection {
                 if self.state == State::TimeWait && flags.contains(TcpFlags::FIN) {
                     // A retransmitted FIN: its ACK was lost. Acknowledge it
                     // and restart the 2·MSL wait (§3.10.7.4, eighth).
-                    self.timers.time_wait = Some(now + 2 * self.config.msl);
+                    self.timers
+                        .set(Timer::TimeWait, Some(now + 2 * self.config.msl));
                 }
                 self.dup_ack_for_unacceptable(now, seg);
             }
@@ -398,7 +400,7 @@ impl Connection {
             return Verdict::Challenged;
         }
         if self.state == State::SynReceived {
-            self.timers.retransmit = None;
+            self.timers.set(Timer::Retransmit, None);
             self.set_state(State::Established, Cause::AckReceived);
             self.on_established(now);
             if self.snd.fin_queued {
@@ -493,7 +495,7 @@ impl Connection {
     pub(super) fn arm_keepalive(&mut self, now: Instant) {
         if let Some(k) = self.config.keepalive {
             if self.state.is_synchronized() && self.state != State::TimeWait {
-                self.timers.keepalive = Some(now + k.idle);
+                self.timers.set(Timer::Keepalive, Some(now + k.idle));
             }
         }
     }
@@ -544,11 +546,12 @@ impl Connection {
             // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged,
             // restart it otherwise.
             if self.snd.una == self.snd.max {
-                self.timers.retransmit = None;
+                self.timers.set(Timer::Retransmit, None);
                 self.unacked_since = None;
             } else {
                 self.unacked_since = Some(now);
-                self.timers.retransmit = Some(self.rto_deadline(now));
+                self.timers
+                    .set(Timer::Retransmit, Some(self.rto_deadline(now)));
             }
             if data_acked > 0 && self.writable_wanted && self.send_capacity() > 0 {
                 self.signal_writable();
@@ -602,12 +605,12 @@ impl Connection {
         snd.max_wnd = snd.max_wnd.max(wnd);
         snd.wl1 = seg.seq;
         snd.wl2 = ack;
-        if wnd > 0 && self.timers.persist.is_some() {
+        if wnd > 0 && self.timers.get(Timer::Persist).is_some() {
             // The window opened: probing ends, and a probe byte still
             // unacknowledged is now ordinary data in flight. The probes'
             // backoff ends with them: it must not stretch the RTO of the
             // data that follows (as Linux's tcp_ack_probe does).
-            self.timers.persist = None;
+            self.timers.set(Timer::Persist, None);
             self.rtt.reset_backoff();
             if snd.nxt > snd.una {
                 snd.nxt = snd.una;
@@ -657,9 +660,9 @@ impl Connection {
             .min(self.rcv.largest_seg.max(536u32.saturating_sub(options)));
         if self.rcv.unacked_bytes >= 2 * full {
             self.pending.ack = Some(SendReason::Ack);
-        } else if self.timers.delayed_ack.is_none() {
+        } else if self.timers.get(Timer::DelayedAck).is_none() {
             if let Some(delay) = self.config.delayed_ack {
-                self.timers.delayed_ack = Some(now + delay);
+                self.timers.set(Timer::DelayedAck, Some(now + delay));
             }
         }
     }
@@ -700,8 +703,8 @@ impl Connection {
     /// acknowledged at once: nothing of ours could ride with it.
     fn defer_fin_ack(&mut self, now: Instant) {
         match self.config.delayed_ack {
-            Some(delay) if self.timers.delayed_ack.is_none() => {
-                self.timers.delayed_ack = Some(now + delay);
+            Some(delay) if self.timers.get(Timer::DelayedAck).is_none() => {
+                self.timers.set(Timer::DelayedAck, Some(now + delay));
             }
             Some(_) => {}
             None => self.pending.ack = Some(SendReason::Ack),

@@ -66,7 +66,7 @@ use recv::RecvState;
 use rtt::RttEstimator;
 use send::SendState;
 use stats::Counters;
-use timers::Timers;
+use timers::{Timer, Timers};
 
 pub use config::{Config, Keepalive};
 pub use event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
@@ -698,7 +698,11 @@ impl Connection {
         if self.events.capacity() == 0 {
             return;
         }
-        self.events.drain(..).for_each(f);
+        // Storage lent for a call that reported nothing (most segments)
+        // goes straight back, without setting up a drain of nothing.
+        if !self.events.is_empty() {
+            self.events.drain(..).for_each(f);
+        }
         if spare.capacity() == 0 {
             core::mem::swap(&mut self.events, spare);
         } else {
@@ -810,14 +814,15 @@ impl Connection {
 
     fn arm_fin_wait_2(&mut self, now: Instant) {
         if let Some(t) = self.config.fin_wait_2_timeout {
-            self.timers.fin_wait_2 = Some(now + t);
+            self.timers.set(Timer::FinWait2, Some(now + t));
         }
     }
 
     fn enter_time_wait(&mut self, now: Instant, cause: Cause) {
         self.timers.clear();
         self.retire_loss();
-        self.timers.time_wait = Some(now + 2 * self.config.msl);
+        self.timers
+            .set(Timer::TimeWait, Some(now + 2 * self.config.msl));
         self.set_state(State::TimeWait, cause);
     }
 

@@ -153,24 +153,27 @@ impl Connection {
     /// application, a segment, a timer) puts it back in the endpoint's
     /// queue itself.
     pub fn may_send_more(&self) -> bool {
+        // The checks are independent (any one makes it true); the one a
+        // bulk sender answers (unsent data) comes first, and the loss
+        // state, behind a pointer the rest of the call may not touch,
+        // last.
+        let snd = &self.snd;
+        let by_state = match self.state {
+            State::Closed | State::Listen | State::TimeWait => false,
+            State::SynSent | State::SynReceived => snd.nxt == snd.iss,
+            _ => snd.data_end() > snd.nxt || snd.fin_seq().is_some_and(|f| snd.nxt <= f),
+        };
         let p = &self.pending;
-        if p.ack.is_some() || p.rst.is_some() || p.probe || p.keepalive {
-            return true;
-        }
-        if self.recovery.retransmit_now.is_some()
+        by_state
+            || p.ack.is_some()
+            || p.rst.is_some()
+            || p.probe
+            || p.keepalive
+            || self.recovery.retransmit_now.is_some()
             || self
                 .loss
                 .as_deref()
                 .is_some_and(|l| l.tlp.due || l.sent.counts().pending > 0)
-        {
-            return true;
-        }
-        let snd = &self.snd;
-        match self.state {
-            State::Closed | State::Listen | State::TimeWait => false,
-            State::SynSent | State::SynReceived => snd.nxt == snd.iss,
-            _ => snd.data_end() > snd.nxt || snd.fin_seq().is_some_and(|f| snd.nxt <= f),
-        }
     }
 
     /// What an empty poll would do, without the poll: arm the idle
@@ -188,10 +191,13 @@ impl Connection {
     /// that an idle connection is small without a busy one freeing and
     /// growing its buffers on every read.
     fn arm_idle_release(&mut self, now: Instant) {
-        let releasable =
-            self.rcv.releasable() || (self.snd.buf.allocated() > 0 && self.snd.buf.is_empty());
-        if releasable && self.timers.idle_release.is_none() && self.state != State::Closed {
-            self.timers.idle_release = Some(now + IDLE_RELEASE);
+        // An armed timer first: it answers most calls with one load.
+        if self.timers.get(Timer::IdleRelease).is_some() || self.state == State::Closed {
+            return;
+        }
+        if self.rcv.releasable() || (self.snd.buf.allocated() > 0 && self.snd.buf.is_empty()) {
+            self.timers
+                .set(Timer::IdleRelease, Some(now + IDLE_RELEASE));
         }
     }
 
@@ -289,7 +295,10 @@ impl Connection {
         } else {
             self.rtt_probe = Some((iss + 1, now));
         }
-        self.timers.retransmit.get_or_insert(now + self.rtt.rto());
+        if self.timers.get(Timer::Retransmit).is_none() {
+            self.timers
+                .set(Timer::Retransmit, Some(now + self.rtt.rto()));
+        }
         Segment {
             src_port: self.local_port,
             dst_port: self.remote_port,
@@ -362,11 +371,11 @@ impl Connection {
             }
         }
         if self.snd.window_blocked()
-            && self.timers.persist.is_none()
-            && self.timers.retransmit.is_none()
+            && self.timers.get(Timer::Persist).is_none()
+            && self.timers.get(Timer::Retransmit).is_none()
         {
             // RFC 9293 §3.8.6.1: probe a zero window on a timer.
-            self.timers.persist = Some(now + self.rtt.rto());
+            self.timers.set(Timer::Persist, Some(now + self.rtt.rto()));
         }
         if self.pending.keepalive {
             self.pending.keepalive = false;
@@ -398,7 +407,7 @@ impl Connection {
             // data held back by a small window: send what the window takes.
             let len = self.snd.wnd.min(self.snd.data_end().since(self.snd.nxt));
             if len > 0 {
-                self.timers.persist = None;
+                self.timers.set(Timer::Persist, None);
                 let seq = self.snd.nxt;
                 return Some(self.data_segment(now, seq, len, SendReason::Data));
             }
@@ -421,7 +430,7 @@ impl Connection {
         // Back off like the RTO (RFC 1122 §4.2.2.17), without giving up
         // while the peer keeps answering.
         self.rtt.backoff();
-        self.timers.persist = Some(now + self.rtt.rto());
+        self.timers.set(Timer::Persist, Some(now + self.rtt.rto()));
         Some(seg)
     }
 
@@ -468,8 +477,9 @@ impl Connection {
             _ => self.rtt_probe = None,
         }
         self.unacked_since.get_or_insert(now);
-        if self.timers.retransmit.is_none() {
-            self.timers.retransmit = Some(self.rto_deadline(now));
+        if self.timers.get(Timer::Retransmit).is_none() {
+            self.timers
+                .set(Timer::Retransmit, Some(self.rto_deadline(now)));
         }
         self.last_send = now;
         seg
@@ -518,7 +528,7 @@ impl Connection {
             self.stats.dsacks_out = self.stats.dsacks_out.saturating_add(1);
         }
         self.pending.ack = None;
-        self.timers.delayed_ack = None;
+        self.timers.set(Timer::DelayedAck, None);
         self.rcv.unacked_bytes = 0;
         self.rcv.last_ack_sent = self.rcv.nxt;
     }
@@ -590,7 +600,7 @@ impl Connection {
         };
         if self.snd.una != self.snd.max {
             // Data is outstanding: the retransmission timer watches it.
-            self.timers.keepalive = Some(now + k.interval);
+            self.timers.set(Timer::Keepalive, Some(now + k.interval));
             return;
         }
         if self.keepalive_probes >= k.probes {
@@ -599,6 +609,6 @@ impl Connection {
         }
         self.keepalive_probes += 1;
         self.pending.keepalive = true;
-        self.timers.keepalive = Some(now + k.interval);
+        self.timers.set(Timer::Keepalive, Some(now + k.interval));
     }
 }

@@ -40,6 +40,7 @@ use super::rack::{Rack, DUP_THRESH};
 use super::sack::Scoreboard;
 use super::send::SendState;
 use super::sent::{LostBy, Rec, SentLog, EVER_RETRANS, LOST, PROBE, SACKED};
+use super::timers::Timer;
 use super::tlp::{Tlp, TlpOutcome};
 use super::undo::{Frto, Undo};
 use super::Connection;
@@ -343,14 +344,14 @@ impl Connection {
                 .is_none_or(|l| l.state == CaState::Open && l.sent.is_empty());
         if idle {
             self.loss = None;
-            self.timers.recovery = None;
+            self.timers.set(Timer::Recovery, None);
         }
     }
 
     /// The recovery timer's slot holds the earliest of RACK's reordering
     /// timer, the PTO and the pacer's wake-up.
     fn sync_recovery_timer(&mut self) {
-        self.timers.recovery = self.loss.as_deref().and_then(|l| {
+        let at = self.loss.as_deref().and_then(|l| {
             [
                 l.rack_deadline,
                 l.tlp.deadline,
@@ -360,6 +361,7 @@ impl Connection {
             .flatten()
             .min()
         });
+        self.timers.set(Timer::Recovery, at);
     }
 
     /// A duplicate of data already received, `[start, end)`, arrived:
@@ -550,7 +552,8 @@ impl Connection {
         l.tlp.on_probe_sent(nxt, retrans);
         l.tlp.probe_start = seq;
         // RFC 8985 §7.3: after the probe, the RTO timer runs, not the PTO.
-        self.timers.retransmit = Some(self.rto_deadline(now));
+        self.timers
+            .set(Timer::Retransmit, Some(self.rto_deadline(now)));
         self.sync_recovery_timer();
         Some(seg)
     }
@@ -562,7 +565,10 @@ impl Connection {
         let enabled = self.config.tlp && self.sack_mode();
         let flight = self.snd.max.since(self.snd.una);
         let srtt = self.rtt.srtt();
-        let rto_left = self.timers.retransmit.map(|t| t.saturating_since(now));
+        let rto_left = self
+            .timers
+            .get(Timer::Retransmit)
+            .map(|t| t.saturating_since(now));
         let mss = self.snd.mss;
         let Some(l) = self.loss.as_deref_mut() else {
             return;
