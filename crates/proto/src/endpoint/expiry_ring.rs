@@ -11,9 +11,11 @@
 //! Here the records sit in a ring in order of expiry (every entry waits
 //! the same 2·MSL from when it was made or restarted), so inserts and
 //! expiries touch its two ends. The hash index holds 8 bytes per entry:
-//! the record's position in the ring and 32 more bits of the key's hash
-//! ([`Slot`]), so that a lookup of an absent key is settled in the index
-//! without reading a record.
+//! the record's position in the ring and 32 bits of the key's hash
+//! ([`Slot`]). The index hashes those 32 bits alone, so a lookup of an
+//! absent key is settled in the index without reading a record, and the
+//! index rehashes itself (it does, now and then, to clear the marks its
+//! removals leave) without reading one either.
 
 use alloc::collections::VecDeque;
 
@@ -22,24 +24,23 @@ use hashbrown::HashTable;
 use super::timewait::TimeWait;
 use wire::Instant;
 
-/// A TIME-WAIT record: the key, its hash (so that the index can grow
-/// and the record expire without hashing again), and the entry.
+/// A TIME-WAIT record: the key, its tag (so that its expiry finds its
+/// slot without hashing again), and the entry.
 #[derive(Debug, Clone, Copy)]
-#[repr(C, packed(4))]
 struct Record<K: Copy> {
     key: K,
-    hash: u64,
+    tag: u32,
     tw: TimeWait,
 }
 
-/// An index slot: the position of a record (low half) and bits of its
-/// key's hash that the hash table's own probe does not use (high half).
+/// An index slot: the position of a record (low half) and its tag (high
+/// half).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot(u64);
 
 impl Slot {
-    fn new(pos: u32, hash: u64) -> Slot {
-        Slot(u64::from(tag(hash)) << 32 | u64::from(pos))
+    fn new(pos: u32, tag: u32) -> Slot {
+        Slot(u64::from(tag) << 32 | u64::from(pos))
     }
 
     fn pos(self) -> u32 {
@@ -51,11 +52,16 @@ impl Slot {
     }
 }
 
-/// The hash bits a slot keeps. hashbrown picks the bucket from the low
-/// bits and its control byte from the top seven, so these are the bits
-/// in between, independent of both for any table under 2^24 buckets.
+/// The 32 bits of a key's (keyed, uniform) hash that the index keeps.
 fn tag(hash: u64) -> u32 {
-    (hash >> 24) as u32
+    (hash >> 32) as u32
+}
+
+/// The hash the index files a tag under: the tag spread over 64 bits (an
+/// odd multiplier, so distinct tags stay distinct), since hashbrown takes
+/// the bucket from the low bits and its control byte from the top seven.
+fn index_hash(tag: u32) -> u64 {
+    u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Records in order of expiry and their index. See the
@@ -101,8 +107,8 @@ impl<K: Copy + Eq> ExpiryRing<K> {
     fn find(&self, hash: u64, key: &K) -> Option<u32> {
         let t = tag(hash);
         self.index
-            .find(hash, |s| {
-                s.tag() == t && { self.record(s.pos()).key } == *key
+            .find(index_hash(t), |s| {
+                s.tag() == t && self.record(s.pos()).key == *key
             })
             .map(|s| s.pos())
     }
@@ -112,28 +118,28 @@ impl<K: Copy + Eq> ExpiryRing<K> {
     }
 
     /// Appends a record and returns its position.
-    fn push(&mut self, key: K, hash: u64, tw: TimeWait) -> u32 {
+    fn push(&mut self, key: K, tag: u32, tw: TimeWait) -> u32 {
         // Wraps only past 2^32 records alive at once, hundreds of
         // gigabytes.
         let pos = self.head.wrapping_add(self.records.len() as u32);
-        self.records.push_back(Record { key, hash, tw });
+        self.records.push_back(Record { key, tag, tw });
         pos
     }
 
     /// Holds `key` until `tw.expires`, replacing an entry it had.
     pub fn insert(&mut self, hash: u64, key: K, tw: TimeWait) {
-        let pos = self.push(key, hash, tw);
         let t = tag(hash);
+        let pos = self.push(key, t, tw);
         let (records, head) = (&self.records, self.head);
         let at = |p: u32| &records[p.wrapping_sub(head) as usize];
         match self.index.entry(
-            hash,
-            |s| s.tag() == t && { at(s.pos()).key } == key,
-            |s| at(s.pos()).hash,
+            index_hash(t),
+            |s| s.tag() == t && at(s.pos()).key == key,
+            |s| index_hash(s.tag()),
         ) {
-            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = Slot::new(pos, hash),
+            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = Slot::new(pos, t),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert(Slot::new(pos, hash));
+                e.insert(Slot::new(pos, t));
             }
         }
     }
@@ -141,7 +147,7 @@ impl<K: Copy + Eq> ExpiryRing<K> {
     /// Forgets `key`'s entry; what it held.
     pub fn remove(&mut self, hash: u64, key: &K) -> Option<TimeWait> {
         let pos = self.find(hash, key)?;
-        self.take_slot(hash, pos);
+        self.take_slot(tag(hash), pos);
         Some(self.record(pos).tw)
     }
 
@@ -153,15 +159,17 @@ impl<K: Copy + Eq> ExpiryRing<K> {
         };
         let mut tw = self.record(old).tw;
         tw.expires = expires;
-        let pos = self.push(*key, hash, tw);
-        if let Ok(mut e) = self.index.find_entry(hash, |s| s.pos() == old) {
-            *e.get_mut() = Slot::new(pos, hash);
+        let t = tag(hash);
+        let pos = self.push(*key, t, tw);
+        if let Ok(mut e) = self.index.find_entry(index_hash(t), |s| s.pos() == old) {
+            *e.get_mut() = Slot::new(pos, t);
         }
     }
 
-    /// Removes the slot pointing at `pos`, if there is one.
-    fn take_slot(&mut self, hash: u64, pos: u32) -> bool {
-        match self.index.find_entry(hash, |s| s.pos() == pos) {
+    /// Removes the slot pointing at `pos`, filed under `tag`, if there is
+    /// one.
+    fn take_slot(&mut self, tag: u32, pos: u32) -> bool {
+        match self.index.find_entry(index_hash(tag), |s| s.pos() == pos) {
             Ok(e) => {
                 e.remove();
                 true
@@ -179,11 +187,11 @@ impl<K: Copy + Eq> ExpiryRing<K> {
 
     /// Forgets the entries whose wait has ended by `now`.
     pub fn expire(&mut self, now: Instant) {
-        while let Some(&Record { hash, tw, .. }) = self.records.front() {
+        while let Some(&Record { tag, tw, .. }) = self.records.front() {
             if { tw.expires } > now {
                 break;
             }
-            self.take_slot(hash, self.head);
+            self.take_slot(tag, self.head);
             self.records.pop_front();
             self.head = self.head.wrapping_add(1);
         }
@@ -191,9 +199,7 @@ impl<K: Copy + Eq> ExpiryRing<K> {
 
     pub fn shrink_to_fit(&mut self) {
         self.records.shrink_to_fit();
-        let (records, head) = (&self.records, self.head);
-        self.index
-            .shrink_to_fit(|s| records[s.pos().wrapping_sub(head) as usize].hash);
+        self.index.shrink_to_fit(|s| index_hash(s.tag()));
     }
 }
 
@@ -224,7 +230,7 @@ mod tests {
         assert_eq!(size_of::<Slot>(), 8);
         assert_eq!(
             size_of::<Record<super::super::tuple_map::V4Tuple>>(),
-            12 + 8 + 28
+            12 + 4 + 28
         );
     }
 

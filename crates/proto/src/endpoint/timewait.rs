@@ -4,7 +4,7 @@
 //!
 //! A busy client holds hundreds of thousands of these, so each costs what
 //! it must and no more: a 28-byte [`TimeWait`] beside its 12-byte IPv4
-//! key (see `tuple_map`) and hash, in a ring in order of expiry, and an
+//! key (see `tuple_map`) and 32 bits of its hash, in a ring in order of expiry, and an
 //! 8-byte slot in a hash index (see `expiry_ring`).
 
 use wire::tcp::{TcpFlags, TcpRepr, Timestamps};
