@@ -37,6 +37,7 @@ use super::output::Segment;
 use super::pacing::{Pacer, Pacing, AVOIDANCE_RATIO, SLOW_START_RATIO};
 use super::prr::Prr;
 use super::rack::{Rack, DUP_THRESH};
+use super::rtt;
 use super::sack::Scoreboard;
 use super::send::SendState;
 use super::sent::{LostBy, Rec, SentLog, EVER_RETRANS, LOST, PROBE, SACKED};
@@ -570,24 +571,29 @@ impl Connection {
         if !enabled || l.state != CaState::Open || l.tlp.end_seq.is_some() || flight == 0 {
             return;
         }
-        // The times only now: an ACK of everything (flight 0) needs none.
-        let srtt = self.rtt.srtt();
+        // The times only now (an ACK of everything, flight 0, needs none),
+        // in nanoseconds: exactly the `Duration` arithmetic below 584
+        // years, and a deadline truncated to microseconds as `Instant +
+        // Duration` truncates it.
+        let srtt = self.rtt.srtt_nanos();
         let rto_left = self
             .timers
             .get(Timer::Retransmit)
-            .map(|t| t.saturating_since(now));
+            .map(|t| t.micros().saturating_sub(now.micros()).saturating_mul(1000));
         let one_segment = flight <= mss + 1;
         if !one_segment {
             // More data sent at this instant would not change the PTO.
             l.tlp.armed_at = Some(now);
         }
-        let allowance = self.config.tlp_delayed_ack_allowance;
-        let pto = Tlp::pto(srtt, one_segment, allowance, None).max(MIN_PTO);
+        let allowance = rtt::nanos(self.config.tlp_delayed_ack_allowance);
+        let pto = Tlp::pto(srtt, one_segment, allowance, None).max(rtt::nanos(MIN_PTO));
         if rto_left.is_some_and(|left| pto >= left) {
             // The RTO comes first; it will do.
             return;
         }
-        l.tlp.deadline = Some(now + pto);
+        l.tlp.deadline = Some(Instant::from_micros(
+            now.micros().saturating_add(pto / 1000),
+        ));
     }
 
     /// The recovery timer fired: RACK's reordering timer (RFC 8985 §6.2

@@ -66,7 +66,7 @@ impl Default for RttEstimator {
 const NONE: u64 = u64::MAX;
 
 /// Nanoseconds of `d`, saturating below [`NONE`].
-fn nanos(d: Duration) -> u64 {
+pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).map_or(NONE - 1, |n| n.min(NONE - 1))
 }
 
@@ -222,6 +222,11 @@ impl RttEstimator {
     /// The smoothed RTT, once there is a sample.
     pub fn srtt(&self) -> Option<Duration> {
         optional(self.srtt)
+    }
+
+    /// [`srtt`](Self::srtt) in nanoseconds.
+    pub(crate) fn srtt_nanos(&self) -> Option<u64> {
+        (self.srtt != NONE).then_some(self.srtt)
     }
 
     /// The RTT variation (zero before the first sample).
