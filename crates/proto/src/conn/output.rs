@@ -297,7 +297,7 @@ impl Connection {
         }
         if self.timers.get(Timer::Retransmit).is_none() {
             self.timers
-                .set(Timer::Retransmit, Some(now + self.rtt.rto()));
+                .set(Timer::Retransmit, Some(self.rtt.rto_from(now)));
         }
         Segment {
             src_port: self.local_port,
@@ -327,8 +327,8 @@ impl Connection {
             return Some(seg);
         }
         if self.snd.nxt == self.snd.una
-            && now.saturating_since(self.last_send) > self.rtt.rto()
             && self.snd.data_end() > self.snd.nxt
+            && self.rtt.rto_passed(self.last_send, now)
         {
             // RFC 5681 §4.1: restart from the initial window after idle.
             self.cc.on_idle_restart(now);
@@ -375,7 +375,8 @@ impl Connection {
             && self.timers.get(Timer::Retransmit).is_none()
         {
             // RFC 9293 §3.8.6.1: probe a zero window on a timer.
-            self.timers.set(Timer::Persist, Some(now + self.rtt.rto()));
+            self.timers
+                .set(Timer::Persist, Some(self.rtt.rto_from(now)));
         }
         if self.pending.keepalive {
             self.pending.keepalive = false;
@@ -430,7 +431,8 @@ impl Connection {
         // Back off like the RTO (RFC 1122 §4.2.2.17), without giving up
         // while the peer keeps answering.
         self.rtt.backoff();
-        self.timers.set(Timer::Persist, Some(now + self.rtt.rto()));
+        self.timers
+            .set(Timer::Persist, Some(self.rtt.rto_from(now)));
         Some(seg)
     }
 
@@ -490,7 +492,7 @@ impl Connection {
     /// when the user timeout says rather than at the next backed-off RTO
     /// (RFC 5482 §2, RFC 9293 §3.8.3).
     pub(super) fn rto_deadline(&self, now: Instant) -> Instant {
-        let rto = now + self.rtt.rto();
+        let rto = self.rtt.rto_from(now);
         match (self.config.user_timeout, self.unacked_since) {
             (Some(t), Some(since)) => rto.min((since + t).max(now)),
             _ => rto,

@@ -37,10 +37,11 @@ use super::output::Segment;
 use super::pacing::{Pacer, Pacing, AVOIDANCE_RATIO, SLOW_START_RATIO};
 use super::prr::Prr;
 use super::rack::{Rack, DUP_THRESH};
+use super::rtt;
 use super::sack::Scoreboard;
 use super::send::SendState;
 use super::sent::{LostBy, Rec, SentLog, EVER_RETRANS, LOST, PROBE, SACKED};
-use super::timers::Timer;
+use super::timers::{self, Timer};
 use super::tlp::{Tlp, TlpOutcome};
 use super::undo::{Frto, Undo};
 use super::Connection;
@@ -352,14 +353,11 @@ impl Connection {
     /// timer, the PTO and the pacer's wake-up.
     fn sync_recovery_timer(&mut self) {
         let at = self.loss.as_deref().and_then(|l| {
-            [
+            timers::earliest([
                 l.rack_deadline,
                 l.tlp.deadline,
                 l.pacer.waiting.then_some(l.pacer.next),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
+            ])
         });
         self.timers.set(Timer::Recovery, at);
     }
@@ -564,11 +562,6 @@ impl Connection {
     fn arm_pto(&mut self, now: Instant) {
         let enabled = self.config.tlp && self.sack_mode();
         let flight = self.snd.max.since(self.snd.una);
-        let srtt = self.rtt.srtt();
-        let rto_left = self
-            .timers
-            .get(Timer::Retransmit)
-            .map(|t| t.saturating_since(now));
         let mss = self.snd.mss;
         let Some(l) = self.loss.as_deref_mut() else {
             return;
@@ -578,18 +571,29 @@ impl Connection {
         if !enabled || l.state != CaState::Open || l.tlp.end_seq.is_some() || flight == 0 {
             return;
         }
+        // The times only now (an ACK of everything, flight 0, needs none),
+        // in nanoseconds: exactly the `Duration` arithmetic below 584
+        // years, and a deadline truncated to microseconds as `Instant +
+        // Duration` truncates it.
+        let srtt = self.rtt.srtt_nanos();
+        let rto_left = self
+            .timers
+            .get(Timer::Retransmit)
+            .map(|t| t.micros().saturating_sub(now.micros()).saturating_mul(1000));
         let one_segment = flight <= mss + 1;
         if !one_segment {
             // More data sent at this instant would not change the PTO.
             l.tlp.armed_at = Some(now);
         }
-        let allowance = self.config.tlp_delayed_ack_allowance;
-        let pto = Tlp::pto(srtt, one_segment, allowance, None).max(MIN_PTO);
+        let allowance = rtt::nanos(self.config.tlp_delayed_ack_allowance);
+        let pto = Tlp::pto(srtt, one_segment, allowance, None).max(rtt::nanos(MIN_PTO));
         if rto_left.is_some_and(|left| pto >= left) {
             // The RTO comes first; it will do.
             return;
         }
-        l.tlp.deadline = Some(now + pto);
+        l.tlp.deadline = Some(Instant::from_micros(
+            now.micros().saturating_add(pto / 1000),
+        ));
     }
 
     /// The recovery timer fired: RACK's reordering timer (RFC 8985 §6.2
@@ -853,14 +857,19 @@ impl Connection {
         // Loss detection: RACK (RFC 8985 §6.2 step 5), or RFC 6675's
         // DupThresh rule.
         let in_recovery = l.state != CaState::Open;
-        if rack_on {
+        if !rack_on {
+            mark_lost_dupthresh(&mut l.sent, mss, l.dupacks);
+        } else if l.sent.is_empty() {
+            // Everything was acknowledged: nothing is left to deem lost,
+            // and no reordering timer waits (what `detect_loss` finds in
+            // an empty log, without working out the window first).
+            l.rack_deadline = None;
+        } else {
             let reo = l
                 .rack
                 .reo_wnd(in_recovery, l.sent.counts().sacked_recs, min_rtt, srtt);
             let (_, timeout) = l.rack.detect_loss(&mut l.sent, now, reo);
             l.rack_deadline = timeout.map(|t| now + t);
-        } else {
-            mark_lost_dupthresh(&mut l.sent, mss, l.dupacks);
         }
         // Leaving recovery (RFC 6675 §5: the recovery point is
         // cumulatively acknowledged).

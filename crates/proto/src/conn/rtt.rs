@@ -11,6 +11,8 @@
 
 use core::time::Duration;
 
+use wire::Instant;
+
 /// The clock granularity G of RFC 6298 §2: the RTO is at least SRTT + G.
 pub const CLOCK_GRANULARITY: Duration = Duration::from_millis(1);
 
@@ -64,7 +66,7 @@ impl Default for RttEstimator {
 const NONE: u64 = u64::MAX;
 
 /// Nanoseconds of `d`, saturating below [`NONE`].
-fn nanos(d: Duration) -> u64 {
+pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).map_or(NONE - 1, |n| n.min(NONE - 1))
 }
 
@@ -139,10 +141,32 @@ impl RttEstimator {
     /// The current RTO, backoff included: the base RTO doubled once per
     /// backoff (RFC 6298 §5.5), capped at the maximum.
     pub fn rto(&self) -> Duration {
-        duration(match 1u64.checked_shl(self.backoff) {
+        duration(self.rto_nanos())
+    }
+
+    /// [`rto`](Self::rto) in nanoseconds.
+    fn rto_nanos(&self) -> u64 {
+        match 1u64.checked_shl(self.backoff) {
             Some(factor) => self.base_rto.saturating_mul(factor).min(self.max_rto),
             None => self.max_rto,
-        })
+        }
+    }
+
+    /// When an RTO that starts at `now` ends: `now + rto()`, without a
+    /// `Duration` in between (the timers ask on every segment sent).
+    /// Adding a `Duration` to an [`Instant`] truncates it to whole
+    /// microseconds, as this does.
+    pub fn rto_from(&self, now: Instant) -> Instant {
+        Instant::from_micros(now.micros().saturating_add(self.rto_nanos() / 1000))
+    }
+
+    /// Whether more than an RTO passed from `since` to `now`:
+    /// `now.saturating_since(since) > rto()`, in integers (a product too
+    /// large for 64 bits saturates, and is then larger than any RTO, as
+    /// the exact one is).
+    pub fn rto_passed(&self, since: Instant, now: Instant) -> bool {
+        let micros = now.micros().saturating_sub(since.micros());
+        micros.saturating_mul(1000) > self.rto_nanos()
     }
 
     /// The RTO without backoff: from SRTT and RTTVAR, or the initial RTO
@@ -200,6 +224,11 @@ impl RttEstimator {
         optional(self.srtt)
     }
 
+    /// [`srtt`](Self::srtt) in nanoseconds.
+    pub(crate) fn srtt_nanos(&self) -> Option<u64> {
+        (self.srtt != NONE).then_some(self.srtt)
+    }
+
     /// The RTT variation (zero before the first sample).
     pub fn rttvar(&self) -> Duration {
         duration(self.rttvar)
@@ -246,6 +275,39 @@ mod tests {
     /// No minimum in the way of the arithmetic.
     fn unclamped() -> RttEstimator {
         RttEstimator::new(ms(1000), Duration::ZERO, ms(60_000))
+    }
+
+    #[test]
+    fn rto_from_and_rto_passed_agree_with_duration_arithmetic() {
+        let mut e = RttEstimator::new(ms(1000), Duration::ZERO, Duration::MAX);
+        let nows = [
+            0,
+            1,
+            999,
+            1_000_001,
+            123_456_789_012,
+            u64::MAX / 2,
+            u64::MAX - 2,
+        ];
+        for step in 0..80 {
+            if step % 3 == 0 {
+                e.sample(Duration::from_nanos(1_234_567 * (step + 1) + step));
+            } else {
+                e.backoff();
+            }
+            for &n in &nows {
+                let now = Instant::from_micros(n);
+                assert_eq!(e.rto_from(now), now + e.rto(), "step {step} now {n}");
+                for &m in &nows {
+                    let since = Instant::from_micros(m);
+                    assert_eq!(
+                        e.rto_passed(since, now),
+                        now.saturating_since(since) > e.rto(),
+                        "step {step} now {n} since {m}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

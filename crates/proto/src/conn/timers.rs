@@ -34,6 +34,17 @@ pub(crate) struct Timers {
     earliest: Option<Instant>,
 }
 
+/// The earliest of `times` (`None` if none is set), branch-free over the
+/// raw times: an unset time counts as `u64::MAX` microseconds, a time no
+/// `Instant` holds, so the minimum is `u64::MAX` exactly when none is set.
+#[inline]
+pub(crate) fn earliest<const N: usize>(times: [Option<Instant>; N]) -> Option<Instant> {
+    let min = times.into_iter().fold(u64::MAX, |min, t| {
+        min.min(t.map_or(u64::MAX, Instant::micros))
+    });
+    (min != u64::MAX).then(|| Instant::from_micros(min))
+}
+
 /// Which timer fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Timer {
@@ -99,14 +110,9 @@ impl Timers {
         }
     }
 
-    /// The minimum over every timer, branch-free over the raw times: an
-    /// unset timer counts as `u64::MAX` microseconds, a time no `Instant`
-    /// holds, so the minimum is `u64::MAX` exactly when no timer is set.
+    /// The minimum over every timer.
     fn earliest_of_all(&self) -> Option<Instant> {
-        let min = self.all().into_iter().fold(u64::MAX, |min, (_, t)| {
-            min.min(t.map_or(u64::MAX, Instant::micros))
-        });
-        (min != u64::MAX).then(|| Instant::from_micros(min))
+        earliest(self.all().map(|(_, t)| t))
     }
 
     /// Takes one timer whose deadline has passed (clearing it), or `None`.

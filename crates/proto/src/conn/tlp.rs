@@ -13,6 +13,8 @@ use core::time::Duration;
 
 use wire::{Instant, SeqNum};
 
+use super::rtt::nanos;
+
 /// WCDelAckT: the worst-case delayed-ACK timer of the receiver, added to
 /// the PTO when only one segment is in flight (RFC 8985 §7.2: 200 ms
 /// RECOMMENDED).
@@ -52,13 +54,16 @@ pub(crate) enum TlpOutcome {
 impl Tlp {
     /// TLP_calc_PTO (RFC 8985 §7.2): two SRTTs, plus the worst-case
     /// delayed ACK when one segment is in flight, and never later than
-    /// the RTO (`rto_left` is the time until it fires).
+    /// the RTO (`rto_left` is the time until it fires). In nanoseconds,
+    /// as the RTT estimator keeps them (the PTO is armed for every flight
+    /// sent: no `Duration` is built and taken apart each time); sums past
+    /// `u64::MAX` (584 years) saturate.
     pub fn pto(
-        srtt: Option<Duration>,
+        srtt: Option<u64>,
         one_segment: bool,
-        wc_del_ack: Duration,
-        rto_left: Option<Duration>,
-    ) -> Duration {
+        wc_del_ack: u64,
+        rto_left: Option<u64>,
+    ) -> u64 {
         let mut pto = match srtt {
             Some(s) => {
                 let p = s.saturating_mul(2);
@@ -68,7 +73,7 @@ impl Tlp {
                     p
                 }
             }
-            None => PTO_WITHOUT_RTT,
+            None => nanos(PTO_WITHOUT_RTT),
         };
         if let Some(left) = rto_left {
             pto = pto.min(left);
@@ -126,20 +131,21 @@ impl Tlp {
 mod tests {
     use super::*;
 
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
+    /// `n` milliseconds in nanoseconds.
+    fn ms(n: u64) -> u64 {
+        n * 1_000_000
     }
 
     #[test]
     fn pto_is_two_srtt_plus_delayed_ack_for_a_lone_segment() {
-        assert_eq!(Tlp::pto(Some(ms(50)), false, WC_DEL_ACK, None), ms(100));
-        assert_eq!(Tlp::pto(Some(ms(50)), true, WC_DEL_ACK, None), ms(300));
-        assert_eq!(Tlp::pto(None, false, WC_DEL_ACK, None), ms(1000));
+        let wc = nanos(WC_DEL_ACK);
+        assert_eq!(Tlp::pto(Some(ms(50)), false, wc, None), ms(100));
+        assert_eq!(Tlp::pto(Some(ms(50)), true, wc, None), ms(300));
+        assert_eq!(Tlp::pto(None, false, wc, None), ms(1000));
         // Never after the RTO.
-        assert_eq!(
-            Tlp::pto(Some(ms(50)), true, WC_DEL_ACK, Some(ms(250))),
-            ms(250)
-        );
+        assert_eq!(Tlp::pto(Some(ms(50)), true, wc, Some(ms(250))), ms(250));
+        // Saturating, not wrapping.
+        assert_eq!(Tlp::pto(Some(u64::MAX / 2 + 1), true, wc, None), u64::MAX);
     }
 
     #[test]
