@@ -579,7 +579,7 @@ impl Connection {
         let rto_left = self
             .timers
             .get(Timer::Retransmit)
-            .map(|t| t.micros().saturating_sub(now.micros()).saturating_mul(1000));
+            .map(|t| rtt::nanos_since(now, t));
         let one_segment = flight <= mss + 1;
         if !one_segment {
             // More data sent at this instant would not change the PTO.
@@ -591,9 +591,7 @@ impl Connection {
             // The RTO comes first; it will do.
             return;
         }
-        l.tlp.deadline = Some(Instant::from_micros(
-            now.micros().saturating_add(pto / 1000),
-        ));
+        l.tlp.deadline = Some(rtt::after(now, pto));
     }
 
     /// The recovery timer fired: RACK's reordering timer (RFC 8985 §6.2

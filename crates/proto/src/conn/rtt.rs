@@ -75,6 +75,20 @@ fn clamp(n: u128) -> u64 {
     u64::try_from(n).map_or(NONE - 1, |n| n.min(NONE - 1))
 }
 
+/// `now` plus `nanos`, truncated to whole microseconds as `Instant +
+/// Duration` truncates it, without a `Duration` in between.
+pub(crate) fn after(now: Instant, nanos: u64) -> Instant {
+    Instant::from_micros(now.micros().saturating_add(nanos / 1000))
+}
+
+/// The nanoseconds from `since` to `now` (0 if `now` is earlier),
+/// saturating: `nanos(now.saturating_since(since))` in integers.
+pub(crate) fn nanos_since(since: Instant, now: Instant) -> u64 {
+    now.micros()
+        .saturating_sub(since.micros())
+        .saturating_mul(1000)
+}
+
 fn duration(n: u64) -> Duration {
     Duration::from_nanos(n)
 }
@@ -157,7 +171,7 @@ impl RttEstimator {
     /// Adding a `Duration` to an [`Instant`] truncates it to whole
     /// microseconds, as this does.
     pub fn rto_from(&self, now: Instant) -> Instant {
-        Instant::from_micros(now.micros().saturating_add(self.rto_nanos() / 1000))
+        after(now, self.rto_nanos())
     }
 
     /// Whether more than an RTO passed from `since` to `now`:
@@ -165,8 +179,7 @@ impl RttEstimator {
     /// large for 64 bits saturates, and is then larger than any RTO, as
     /// the exact one is).
     pub fn rto_passed(&self, since: Instant, now: Instant) -> bool {
-        let micros = now.micros().saturating_sub(since.micros());
-        micros.saturating_mul(1000) > self.rto_nanos()
+        nanos_since(since, now) > self.rto_nanos()
     }
 
     /// The RTO without backoff: from SRTT and RTTVAR, or the initial RTO

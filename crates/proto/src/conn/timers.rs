@@ -169,23 +169,14 @@ mod tests {
     fn the_kept_earliest_is_always_the_minimum() {
         // Any sequence of sets and stops (a small LCG picks them): `next`
         // equals the minimum found by looking at every timer.
-        const ALL: [Timer; 8] = [
-            Timer::Retransmit,
-            Timer::Persist,
-            Timer::DelayedAck,
-            Timer::Keepalive,
-            Timer::TimeWait,
-            Timer::FinWait2,
-            Timer::IdleRelease,
-            Timer::Recovery,
-        ];
+        let all = Timers::default().all().map(|(timer, _)| timer);
         let mut t = Timers::default();
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..10_000 {
             x = x
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            let timer = ALL[(x >> 33) as usize % ALL.len()];
+            let timer = all[(x >> 33) as usize % all.len()];
             let at = (x >> 40 & 3 != 0).then(|| Instant::from_millis(x >> 50));
             t.set(timer, at);
             assert_eq!(t.next(), t.earliest_of_all());
