@@ -64,6 +64,22 @@ fn index_hash(tag: u32) -> u64 {
     u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
+/// The record at `pos` of a ring whose front is at `head`.
+fn at<K: Copy>(records: &VecDeque<Record<K>>, head: u32, pos: u32) -> &Record<K> {
+    &records[pos.wrapping_sub(head) as usize]
+}
+
+/// Whether a slot is `key`'s: its tag is `tag` and its record holds
+/// `key` (the record is read only when the tags agree).
+fn holds<'a, K: Copy + Eq>(
+    records: &'a VecDeque<Record<K>>,
+    head: u32,
+    tag: u32,
+    key: &'a K,
+) -> impl Fn(&Slot) -> bool + 'a {
+    move |s| s.tag() == tag && at(records, head, s.pos()).key == *key
+}
+
 /// Records in order of expiry and their index. See the
 /// [module docs](self).
 ///
@@ -100,82 +116,75 @@ impl<K: Copy + Eq> ExpiryRing<K> {
     }
 
     fn record(&self, pos: u32) -> &Record<K> {
-        &self.records[pos.wrapping_sub(self.head) as usize]
+        at(&self.records, self.head, pos)
     }
 
     /// The position of `key`'s entry.
     fn find(&self, hash: u64, key: &K) -> Option<u32> {
         let t = tag(hash);
         self.index
-            .find(index_hash(t), |s| {
-                s.tag() == t && self.record(s.pos()).key == *key
-            })
+            .find(index_hash(t), holds(&self.records, self.head, t, key))
             .map(|s| s.pos())
+    }
+
+    /// The position the next record pushed will have.
+    fn next_pos(&self) -> u32 {
+        // Wraps only past 2^32 records alive at once, hundreds of
+        // gigabytes.
+        self.head.wrapping_add(self.records.len() as u32)
     }
 
     pub fn get(&self, hash: u64, key: &K) -> Option<&TimeWait> {
         self.find(hash, key).map(|pos| &self.record(pos).tw)
     }
 
-    /// Appends a record and returns its position.
-    fn push(&mut self, key: K, tag: u32, tw: TimeWait) -> u32 {
-        // Wraps only past 2^32 records alive at once, hundreds of
-        // gigabytes.
-        let pos = self.head.wrapping_add(self.records.len() as u32);
-        self.records.push_back(Record { key, tag, tw });
-        pos
-    }
-
     /// Holds `key` until `tw.expires`, replacing an entry it had.
     pub fn insert(&mut self, hash: u64, key: K, tw: TimeWait) {
         let t = tag(hash);
-        let pos = self.push(key, t, tw);
-        let (records, head) = (&self.records, self.head);
-        let at = |p: u32| &records[p.wrapping_sub(head) as usize];
+        let slot = Slot::new(self.next_pos(), t);
         match self.index.entry(
             index_hash(t),
-            |s| s.tag() == t && at(s.pos()).key == key,
+            holds(&self.records, self.head, t, &key),
             |s| index_hash(s.tag()),
         ) {
-            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = Slot::new(pos, t),
+            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = slot,
             hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert(Slot::new(pos, t));
+                e.insert(slot);
             }
         }
+        self.records.push_back(Record { key, tag: t, tw });
     }
 
     /// Forgets `key`'s entry; what it held.
     pub fn remove(&mut self, hash: u64, key: &K) -> Option<TimeWait> {
-        let pos = self.find(hash, key)?;
-        self.take_slot(tag(hash), pos);
-        Some(self.record(pos).tw)
+        let t = tag(hash);
+        let (slot, _) = self
+            .index
+            .find_entry(index_hash(t), holds(&self.records, self.head, t, key))
+            .ok()?
+            .remove();
+        Some(self.record(slot.pos()).tw)
     }
 
     /// Restarts `key`'s wait to end at `expires`: its record moves to the
     /// back of the ring, which stays in order of expiry.
     pub fn restart(&mut self, hash: u64, key: &K, expires: Instant) {
-        let Some(old) = self.find(hash, key) else {
+        let t = tag(hash);
+        let next = self.next_pos();
+        let Ok(mut e) = self
+            .index
+            .find_entry(index_hash(t), holds(&self.records, self.head, t, key))
+        else {
             return;
         };
+        let old = core::mem::replace(e.get_mut(), Slot::new(next, t)).pos();
         let mut tw = self.record(old).tw;
         tw.expires = expires;
-        let t = tag(hash);
-        let pos = self.push(*key, t, tw);
-        if let Ok(mut e) = self.index.find_entry(index_hash(t), |s| s.pos() == old) {
-            *e.get_mut() = Slot::new(pos, t);
-        }
-    }
-
-    /// Removes the slot pointing at `pos`, filed under `tag`, if there is
-    /// one.
-    fn take_slot(&mut self, tag: u32, pos: u32) -> bool {
-        match self.index.find_entry(index_hash(tag), |s| s.pos() == pos) {
-            Ok(e) => {
-                e.remove();
-                true
-            }
-            Err(_) => false,
-        }
+        self.records.push_back(Record {
+            key: *key,
+            tag: t,
+            tw,
+        });
     }
 
     /// When the front record expires: the next entry's expiry, or
@@ -191,7 +200,11 @@ impl<K: Copy + Eq> ExpiryRing<K> {
             if { tw.expires } > now {
                 break;
             }
-            self.take_slot(tag, self.head);
+            // Its slot, unless it was forgotten or moved.
+            let head = self.head;
+            if let Ok(e) = self.index.find_entry(index_hash(tag), |s| s.pos() == head) {
+                e.remove();
+            }
             self.records.pop_front();
             self.head = self.head.wrapping_add(1);
         }
