@@ -94,6 +94,15 @@ impl TimeWait {
         if flags.contains(TcpFlags::FIN) && seg.seq + seg.seq_len() == rcv_nxt {
             return TwVerdict::AckAndRestart;
         }
+        if seg.seq == rcv_nxt && seg.seq_len() == 0 {
+            // Acceptable, and after the peer's FIN nothing but a bare ACK
+            // can be (§3.10.7.4, first check): nothing to do. Answered,
+            // two ends in TIME-WAIT would trade such ACKs without end
+            // once a stray copy of one reached the other.
+            return TwVerdict::Drop;
+        }
+        // Not acceptable: "an acknowledgment should be sent in reply"
+        // (§3.10.7.4, first check).
         TwVerdict::Ack
     }
 
@@ -190,6 +199,7 @@ mod tests {
     use core::mem::size_of;
     use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
     use core::time::Duration;
+    use wire::tcp::TcpOptions;
 
     fn info(expires: Instant) -> TimeWaitInfo {
         TimeWaitInfo {
@@ -266,6 +276,40 @@ mod tests {
         assert_eq!(table.next_expiry(), Some(s(4)));
         table.expire(s(500));
         assert_eq!(table.len(), 0);
+    }
+
+    #[test]
+    fn only_what_is_not_acceptable_is_acknowledged() {
+        // RCV.NXT is 20 (`info`); RFC 9293 §3.10.7.4.
+        let tw = TimeWait::new(&info(Instant::ZERO));
+        let judge = |seq: u32, flags: TcpFlags, payload: &[u8]| {
+            tw.judge(&TcpRepr {
+                src_port: 50_000,
+                dst_port: 80,
+                seq: SeqNum(seq),
+                ack: SeqNum(10),
+                flags,
+                window: 1000,
+                urgent: 0,
+                options: TcpOptions::default(),
+                payload,
+            })
+        };
+        // A bare ACK at RCV.NXT is acceptable, and answering it would let
+        // two ends in TIME-WAIT trade ACKs without end.
+        assert_eq!(judge(20, TcpFlags::ACK, &[]), TwVerdict::Drop);
+        // Old, or beyond the FIN: not acceptable, acknowledged.
+        assert_eq!(judge(19, TcpFlags::ACK, &[]), TwVerdict::Ack);
+        assert_eq!(judge(21, TcpFlags::ACK, &[]), TwVerdict::Ack);
+        // Data after the FIN.
+        assert_eq!(judge(20, TcpFlags::ACK, b"x"), TwVerdict::Ack);
+        // The FIN again (it ends at RCV.NXT): acknowledged, wait restarted.
+        assert_eq!(
+            judge(19, TcpFlags::ACK | TcpFlags::FIN, &[]),
+            TwVerdict::AckAndRestart
+        );
+        assert_eq!(judge(20, TcpFlags::RST, &[]), TwVerdict::Close);
+        assert_eq!(judge(21, TcpFlags::RST, &[]), TwVerdict::Drop);
     }
 
     #[test]

@@ -234,3 +234,44 @@ fn a_full_time_wait_table_frees_the_next_connection_at_once_and_counts_it() {
     );
     assert_eq!(net.host(s).ep.stats().time_wait_overflow, 0);
 }
+
+#[test]
+fn two_ends_in_time_wait_do_not_trade_acks() {
+    // A simultaneous close leaves both ends in TIME-WAIT (CLOSING, then
+    // the ACK of each FIN). Each ACK is an acceptable segment for the
+    // other: a bare ACK at RCV.NXT, which draws no reply (RFC 9293
+    // §3.10.7.4). Answered, the two entries would trade ACKs until the
+    // first expired, once any copy of one reached the other: here the
+    // link delivers every packet twice.
+    for seed in 0..5 {
+        let (mut net, c, s) = two_hosts(
+            9293 + seed,
+            "rate=10mbit,delay=5ms,dup=1",
+            EndpointConfig::default(),
+            Box::new(Idle),
+            Box::new(Idle),
+        );
+        let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
+        let (h, sh) = open(&mut net, (c, s), l, SocketAddr::new(CLIENT, 40_000));
+        let now = net.now();
+        net.host_mut(c).ep.close(h, now);
+        net.host_mut(s).ep.close(sh, now);
+        run_for(&mut net, Duration::from_secs(5), |net| {
+            net.host(c).ep.time_wait_count() == 1 && net.host(s).ep.time_wait_count() == 1
+        });
+        assert_eq!(net.host(c).ep.connection_count(), 0, "seed {seed}");
+        assert_eq!(net.host(s).ep.connection_count(), 0, "seed {seed}");
+        let sent = |net: &Network<SimHost>| {
+            net.host(c).ep.stats().packets_out + net.host(s).ep.stats().packets_out
+        };
+        let before = sent(&net);
+        let later = net.now() + Duration::from_secs(1);
+        net.run_until(later);
+        // At most the ACK of the second FIN still on its way.
+        assert!(
+            sent(&net) - before <= 2,
+            "seed {seed}: {} segments between two TIME-WAITs in a second",
+            sent(&net) - before
+        );
+    }
+}
