@@ -775,6 +775,14 @@ impl Connection {
         core::mem::take(&mut self.newly_established)
     }
 
+    /// Established, and the endpoint has heard so: nothing about the
+    /// connection needs the endpoint's bookkeeping at once (it may put
+    /// its sync off, `Endpoint::sync_later`).
+    #[inline]
+    pub(crate) fn steady(&self) -> bool {
+        self.state == State::Established && !self.newly_established
+    }
+
     /// Enters CLOSED for good, reporting why.
     fn finish(&mut self, reason: CloseReason, cause: Cause) {
         self.timers.clear();

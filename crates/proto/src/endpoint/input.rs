@@ -66,8 +66,14 @@ impl Endpoint {
         }
         match repr.protocol() {
             IpProtocol::TCP => self.tcp_input(now, repr.src_addr(), repr.dst_addr(), payload),
-            IpProtocol::ICMP => self.icmpv4_input(now, &repr, payload),
-            IpProtocol::ICMPV6 => self.icmpv6_input(now, &repr, payload),
+            IpProtocol::ICMP => {
+                self.settle();
+                self.icmpv4_input(now, &repr, payload);
+            }
+            IpProtocol::ICMPV6 => {
+                self.settle();
+                self.icmpv6_input(now, &repr, payload);
+            }
             _ => {}
         }
     }
@@ -127,6 +133,11 @@ impl Endpoint {
         let tuple = FourTuple::of_incoming(src, seg.src_port, dst, seg.dst_port);
         let found = plausible.then(|| self.by_tuple.lookup(&tuple));
         if let Some(Lookup::Hit(h)) = found {
+            // A run of segments for one connection keeps its sync owed
+            // (`Endpoint::unsynced`); one for any other settles it first.
+            if self.unsynced.is_some_and(|u| u != h) {
+                self.settle();
+            }
             if let Some(e) = self.conns.get_mut(h.index, h.generation) {
                 e.conn.lend_event_storage(&mut self.event_spare);
                 match pending {
@@ -144,10 +155,12 @@ impl Endpoint {
                     },
                     None => e.conn.handle_segment(now, seg),
                 }
-                self.sync(h, true);
+                let owe = e.may_owe_sync(self.ready.len());
+                self.sync_or_owe(h, owe);
                 return;
             }
         }
+        self.settle();
         // No connection takes it: verified before anything else looks.
         if pending.is_some_and(|p| !p.verify(seg.payload)) {
             self.stats.bad_checksum += 1;

@@ -23,6 +23,8 @@ mod input;
 mod listener;
 mod output;
 #[cfg(test)]
+mod owed_sync_tests;
+#[cfg(test)]
 mod port_tests;
 #[cfg(test)]
 mod ring_pool_tests;
@@ -168,6 +170,23 @@ struct Entry {
     deadline: Option<Instant>,
 }
 
+impl Entry {
+    /// Whether the sync after a segment in or out may wait for the next
+    /// call (`Endpoint::unsynced`), with `waiting` connections in the
+    /// output queue: while it is established (and was at its last sync)
+    /// and no other connection waits to send. Only then does a sync find
+    /// nothing but bookkeeping that can wait: its events (`poll_event`
+    /// settles), its deadline (`poll_timeout` and `handle_timeout`
+    /// settle) and its place in the output queue (`poll_transmit` polls
+    /// it). A state that can end, or that moves half-open and accept
+    /// queues, is synced at once.
+    #[inline(always)]
+    fn may_owe_sync(&self, waiting: usize) -> bool {
+        // The queue holds a connection at most once.
+        self.conn.steady() && !self.half_open && waiting == usize::from(self.in_ready)
+    }
+}
+
 /// How a connection came to be.
 #[derive(Debug, Clone, Copy)]
 enum Origin {
@@ -210,6 +229,13 @@ pub struct Endpoint {
     stats: EndpointStats,
     /// The latest time any call brought.
     now: Instant,
+    /// A connection whose `sync` is owed (see `sync_later`): a burst of
+    /// segments sent by one connection, or arriving for it, costs one
+    /// `sync` instead of one per segment. Every entry point that touches
+    /// another connection, or asks what a sync would have told it
+    /// (events, deadlines), settles it first ([`settle`](Self::settle)).
+    /// `poll_transmit` polls it first if no other connection waits.
+    unsynced: Option<ConnHandle>,
 }
 
 impl Endpoint {
@@ -239,6 +265,7 @@ impl Endpoint {
             next_ephemeral: (k0 as u32) ^ (k1 as u32),
             stats: EndpointStats::default(),
             now: Instant::ZERO,
+            unsynced: None,
         }
     }
 
@@ -275,6 +302,7 @@ impl Endpoint {
     /// Gives back memory that bursts of connections left behind (table
     /// capacity, queue capacity, freed slots). Cheap to call now and then.
     pub fn shrink_to_fit(&mut self) {
+        self.settle();
         self.conns.shrink_to_fit();
         self.by_tuple.shrink_to_fit();
         self.time_wait.shrink_to_fit();
@@ -332,6 +360,7 @@ impl Endpoint {
 
     /// Stops listening. Connections not yet accepted are reset.
     pub fn unlisten(&mut self, l: ListenerHandle) {
+        self.settle();
         let Some(listener) = self.listeners.remove(l.index, l.generation) else {
             return;
         };
@@ -358,6 +387,7 @@ impl Endpoint {
     /// Takes the next established connection from a listener's accept
     /// queue.
     pub fn accept(&mut self, l: ListenerHandle) -> Option<ConnHandle> {
+        self.settle();
         loop {
             let listener = self.listeners.get_mut(l.index, l.generation)?;
             let h = listener.accept_queue.pop_front()?;
@@ -396,6 +426,7 @@ impl Endpoint {
         local: Option<SocketAddr>,
     ) -> Result<ConnHandle, EndpointError> {
         self.now = self.now.max(now);
+        self.settle();
         if self.conns.len() >= self.config.max_connections {
             return Err(EndpointError::TooManyConnections);
         }
@@ -555,6 +586,7 @@ impl Endpoint {
         h: ConnHandle,
         f: impl FnOnce(&mut Connection) -> R,
     ) -> Option<R> {
+        self.settle();
         let e = self.entry_for_call(h).ok()?;
         let r = f(&mut e.conn);
         self.sync(h, true);
@@ -578,6 +610,7 @@ impl Endpoint {
 
     /// Queues data to send.
     pub fn send(&mut self, h: ConnHandle, data: &[u8]) -> Result<usize, EndpointError> {
+        self.settle();
         let e = self
             .conns
             .get_mut(h.index, h.generation)
@@ -592,6 +625,7 @@ impl Endpoint {
 
     /// Reads received data: `Ok(0)` at the end of the stream.
     pub fn recv(&mut self, h: ConnHandle, buf: &mut [u8]) -> Result<usize, EndpointError> {
+        self.settle();
         let r = self.entry_for_call(h)?.conn.recv(buf);
         // A read that took no bytes changed nothing (`Connection::recv`
         // only reports the state then), so there is nothing to collect or
@@ -605,6 +639,7 @@ impl Endpoint {
     /// Closes the sending side (FIN after the queued data); reading goes on.
     pub fn shutdown(&mut self, h: ConnHandle, now: Instant) -> Result<(), EndpointError> {
         self.now = self.now.max(now);
+        self.settle();
         let r = self.entry_for_call(h)?.conn.shutdown(now);
         self.sync(h, true);
         Ok(r?)
@@ -614,6 +649,7 @@ impl Endpoint {
     /// endpoint finishes the close (and TIME-WAIT) on its own.
     pub fn close(&mut self, h: ConnHandle, now: Instant) {
         self.now = self.now.max(now);
+        self.settle();
         if let Ok(e) = self.entry_for_call(h) {
             e.conn.close(now);
             e.released = true;
@@ -623,6 +659,7 @@ impl Endpoint {
 
     /// Resets the connection (RST) and gives up the handle.
     pub fn abort(&mut self, h: ConnHandle) {
+        self.settle();
         if let Ok(e) = self.entry_for_call(h) {
             e.conn.abort();
             e.released = true;
@@ -633,6 +670,7 @@ impl Endpoint {
     /// Gives up a handle without closing (for a connection that already
     /// ended, after reading its error).
     pub fn release(&mut self, h: ConnHandle) {
+        self.settle();
         if let Ok(e) = self.entry_mut(h) {
             e.released = true;
             self.sync(h, false);
@@ -641,11 +679,13 @@ impl Endpoint {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<EndpointEvent> {
+        self.settle();
         self.events.pop_front()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must run next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.settle();
         let conn_next = self.timers.next();
         let tw_next = self.time_wait.next_expiry();
         match (conn_next, tw_next) {
@@ -657,6 +697,7 @@ impl Endpoint {
     /// Runs every deadline that has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
+        self.settle();
         while let Some((at, h)) = self.timers.pop_due(now) {
             let Some(e) = self.conns.get_mut(h.index, h.generation) else {
                 continue;
@@ -682,10 +723,33 @@ impl Endpoint {
         self.time_wait.expire(now);
     }
 
+    /// Runs the `sync` that is owed, if any (see `unsynced`).
+    #[inline]
+    fn settle(&mut self) {
+        if let Some(h) = self.unsynced.take() {
+            self.sync(h, true);
+        }
+    }
+
+    /// `sync(h, true)` after a segment in or out of `h`, or owed instead
+    /// (`owe`, from [`Entry::may_owe_sync`]) until the next call.
+    #[inline(always)]
+    fn sync_or_owe(&mut self, h: ConnHandle, owe: bool) {
+        if owe {
+            self.unsynced = Some(h);
+        } else {
+            self.unsynced = None;
+            self.sync(h, true);
+        }
+    }
+
     /// After anything touched connection `h`: collect its events, move it
     /// between queues, reschedule its deadline, queue it for output, and
     /// free it once it is over.
     fn sync(&mut self, h: ConnHandle, may_output: bool) {
+        // Another connection synced while one is owed its sync: an entry
+        // point that forgot to settle.
+        debug_assert!(self.unsynced.is_none_or(|u| u == h));
         let Some(e) = self.conns.get_mut(h.index, h.generation) else {
             return;
         };

@@ -81,6 +81,22 @@ impl Endpoint {
                 return Some(n);
             }
         }
+        if let Some(h) = self.unsynced.take() {
+            // The connection of the last call was left unsynced (see
+            // `Endpoint::unsynced`): polled at once if no other waits (a
+            // poll that finds nothing syncs it); otherwise synced, which
+            // queues it behind them if it has something to send.
+            let waiting = self.ready.len();
+            match self.conns.get_mut(h.index, h.generation) {
+                Some(e) if e.may_owe_sync(waiting) => {
+                    if !e.in_ready {
+                        e.in_ready = true;
+                        self.ready.push_back(h);
+                    }
+                }
+                _ => self.sync(h, true),
+            }
+        }
         while let Some(h) = self.ready.pop_front() {
             let Some(e) = self.conns.get_mut(h.index, h.generation) else {
                 continue;
@@ -101,8 +117,10 @@ impl Endpoint {
             );
             // Back of the queue if it may have more, after the others;
             // otherwise out of it (`sync` asks), and no poll to find that
-            // out.
-            self.sync(h, true);
+            // out. In the middle of a burst, the sync is owed until the
+            // connection runs dry or anything else happens.
+            let owe = n.is_some() && e.may_owe_sync(self.ready.len());
+            self.sync_or_owe(h, owe);
             if let Some(n) = n {
                 self.stats.packets_out += 1;
                 return Some(n);
