@@ -9,6 +9,7 @@ use super::event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
 use super::options::Negotiated;
 use super::recovery::AckKind;
 use super::recv::{Accepted, RecvState};
+use super::rtt;
 use super::send::SendState;
 use super::state::State;
 use super::timers::Timer;
@@ -215,7 +216,7 @@ impl Connection {
         if has_ack {
             let rtt = self.rtt_sample_for(seg, now);
             if let Some(r) = rtt {
-                self.rtt.sample(r);
+                self.rtt.sample_nanos(r);
             }
             self.snd.acknowledge(seg.ack);
             self.timers.set(Timer::Retransmit, None);
@@ -503,12 +504,14 @@ impl Connection {
     /// An RTT sample for an ACK that acknowledges new data: from the
     /// echoed timestamp (RFC 7323 §4), or from the one timed segment
     /// (RFC 6298 §3, Karn's rule: never a retransmitted one).
-    fn rtt_sample_for(&mut self, seg: &TcpRepr<'_>, now: Instant) -> Option<core::time::Duration> {
+    /// In nanoseconds: every ACK takes one, and the estimator, RACK and
+    /// the controller's RTT work in integers.
+    fn rtt_sample_for(&mut self, seg: &TcpRepr<'_>, now: Instant) -> Option<u64> {
         let from_ts = self.opts.rtt_from_echo(seg.options.timestamps, now);
         match self.rtt_probe {
             Some((end, sent)) if seg.ack >= end => {
                 self.rtt_probe = None;
-                from_ts.or(Some(now.saturating_since(sent)))
+                from_ts.or(Some(rtt::nanos_since(sent, now)))
             }
             _ => from_ts,
         }
@@ -528,7 +531,7 @@ impl Connection {
             let acked = ack.since(self.snd.una);
             sample = self.rtt_sample_for(seg, now);
             if let Some(r) = sample {
-                self.rtt.sample(r);
+                self.rtt.sample_nanos(r);
             }
             let data_acked = self.snd.acknowledge(ack);
             self.retries = 0;
