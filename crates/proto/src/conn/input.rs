@@ -591,11 +591,7 @@ impl Connection {
     /// window from the newest segment, by SND.WL1 and SND.WL2.
     pub(super) fn update_window(&mut self, seg: &TcpRepr<'_>) {
         let ack = seg.ack;
-        let snd = &mut self.snd;
-        if !(snd.una <= ack && ack <= snd.max) {
-            return;
-        }
-        if !(snd.wl1 < seg.seq || (snd.wl1 == seg.seq && snd.wl2 <= ack)) {
+        if !(self.snd.una <= ack && ack <= self.snd.max) {
             return;
         }
         let scale = if seg.flags.contains(TcpFlags::SYN) {
@@ -603,21 +599,37 @@ impl Connection {
         } else {
             self.opts.snd_wscale
         };
-        let wnd = u32::from(seg.window) << scale;
+        self.take_window(seg, u32::from(seg.window) << scale);
+    }
+
+    /// `update_window` for a segment whose SEG.ACK is known to be in
+    /// `[SND.UNA, SND.MAX]` and whose window, scaled, is `wnd` (header
+    /// prediction knows both, and inlines this).
+    #[inline(always)]
+    pub(super) fn take_window(&mut self, seg: &TcpRepr<'_>, wnd: u32) {
+        let snd = &mut self.snd;
+        if !(snd.wl1 < seg.seq || (snd.wl1 == seg.seq && snd.wl2 <= seg.ack)) {
+            return;
+        }
         snd.wnd = wnd;
         snd.max_wnd = snd.max_wnd.max(wnd);
         snd.wl1 = seg.seq;
-        snd.wl2 = ack;
+        snd.wl2 = seg.ack;
         if wnd > 0 && self.timers.get(Timer::Persist).is_some() {
-            // The window opened: probing ends, and a probe byte still
-            // unacknowledged is now ordinary data in flight. The probes'
-            // backoff ends with them: it must not stretch the RTO of the
-            // data that follows (as Linux's tcp_ack_probe does).
-            self.timers.set(Timer::Persist, None);
-            self.rtt.reset_backoff();
-            if snd.nxt > snd.una {
-                snd.nxt = snd.una;
-            }
+            self.window_opened();
+        }
+    }
+
+    /// The window opened: probing ends, and a probe byte still
+    /// unacknowledged is now ordinary data in flight. The probes' backoff
+    /// ends with them: it must not stretch the RTO of the data that
+    /// follows (as Linux's tcp_ack_probe does).
+    #[cold]
+    fn window_opened(&mut self) {
+        self.timers.set(Timer::Persist, None);
+        self.rtt.reset_backoff();
+        if self.snd.nxt > self.snd.una {
+            self.snd.nxt = self.snd.una;
         }
     }
 
