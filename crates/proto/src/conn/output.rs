@@ -115,7 +115,10 @@ impl Connection {
             .get_mut(..a.len() + b.len())
             .ok_or(wire::Error::NoSpace)?
             .split_at_mut(a.len());
-        sum.add_copy(a, into_a);
+        if !a.is_empty() {
+            // Data (most ACKs carry none: no call).
+            sum.add_copy(a, into_a);
+        }
         if !b.is_empty() {
             // The data wraps around the end of the send buffer.
             sum.add_copy(b, into_b);
