@@ -261,6 +261,11 @@ impl RingBuffer {
     /// Dequeue up to `out.len()` bytes from the front into `out`; return
     /// how many were dequeued.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
+        // An application polls more often than data arrives: an empty
+        // ring answers without the (zero-length) copies.
+        if self.len == 0 {
+            return 0;
+        }
         let n = self.read_at(0, out);
         self.consume(n);
         n
@@ -271,7 +276,10 @@ impl RingBuffer {
     pub fn read_at(&self, offset: usize, out: &mut [u8]) -> usize {
         let (a, b) = self.peek(offset, out.len());
         out[..a.len()].copy_from_slice(a);
-        out[a.len()..a.len() + b.len()].copy_from_slice(b);
+        if !b.is_empty() {
+            // The range wraps around the end of the storage.
+            out[a.len()..a.len() + b.len()].copy_from_slice(b);
+        }
         a.len() + b.len()
     }
 
@@ -541,6 +549,25 @@ mod tests {
         assert_eq!(r.read(&mut out), 3500);
         assert_eq!(&out[..3500], &pattern(2500, 3500)[..]);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn reading_an_empty_ring_copies_nothing() {
+        let mut out = [9u8; 8];
+        // Nothing allocated; then bytes placed past the (empty) contents,
+        // which a read must not return; then emptied by a read.
+        let mut r = RingBuffer::new(4096);
+        assert_eq!(r.read(&mut out), 0);
+        assert_eq!(r.write_at(4, b"late"), 4);
+        assert_eq!(r.read(&mut out), 0);
+        r.write(b"abcd");
+        r.commit(4);
+        assert_eq!(r.read(&mut out), 8);
+        assert_eq!(&out, b"abcdlate");
+        let mut out = [9u8; 8];
+        assert_eq!(r.read(&mut out), 0);
+        assert_eq!(out, [9; 8], "untouched");
+        assert_eq!(r.read(&mut []), 0);
     }
 
     #[test]

@@ -53,10 +53,33 @@ impl SeqNum {
     }
 }
 
+/// The four comparisons are the sign of [`diff`](SeqNum::diff) each, spelt
+/// out rather than derived from `partial_cmp` (an `Ordering` built and
+/// matched again on every comparison of the segment paths).
 impl PartialOrd for SeqNum {
     #[inline]
     fn partial_cmp(&self, other: &SeqNum) -> Option<Ordering> {
         Some(self.diff(*other).cmp(&0))
+    }
+
+    #[inline]
+    fn lt(&self, other: &SeqNum) -> bool {
+        self.diff(*other) < 0
+    }
+
+    #[inline]
+    fn le(&self, other: &SeqNum) -> bool {
+        self.diff(*other) <= 0
+    }
+
+    #[inline]
+    fn gt(&self, other: &SeqNum) -> bool {
+        self.diff(*other) > 0
+    }
+
+    #[inline]
+    fn ge(&self, other: &SeqNum) -> bool {
+        self.diff(*other) >= 0
     }
 }
 
@@ -128,6 +151,32 @@ mod tests {
         assert_eq!(a.since(b), 0);
         assert_eq!(a.max(b), b);
         assert_eq!(a.min(b), a);
+    }
+
+    #[test]
+    fn the_comparisons_agree_with_partial_cmp() {
+        // Around zero, the wrap, and exactly half the space apart (which
+        // reads as behind: `diff` is i32::MIN).
+        let points = [
+            0,
+            1,
+            2,
+            0x7fff_ffff,
+            0x8000_0000,
+            0x8000_0001,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        for &x in &points {
+            for &y in &points {
+                let (a, b) = (SeqNum(x), SeqNum(y));
+                let ord = a.partial_cmp(&b);
+                assert_eq!(a < b, ord == Some(Ordering::Less), "{x} < {y}");
+                assert_eq!(a <= b, ord != Some(Ordering::Greater), "{x} <= {y}");
+                assert_eq!(a > b, ord == Some(Ordering::Greater), "{x} > {y}");
+                assert_eq!(a >= b, ord != Some(Ordering::Less), "{x} >= {y}");
+            }
+        }
     }
 
     #[test]

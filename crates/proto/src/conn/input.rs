@@ -9,6 +9,7 @@ use super::event::{Cause, CloseReason, Event, SegmentInfo, SendReason, Verdict};
 use super::options::Negotiated;
 use super::recovery::AckKind;
 use super::recv::{Accepted, RecvState};
+use super::rtt;
 use super::send::SendState;
 use super::state::State;
 use super::timers::Timer;
@@ -215,7 +216,7 @@ impl Connection {
         if has_ack {
             let rtt = self.rtt_sample_for(seg, now);
             if let Some(r) = rtt {
-                self.rtt.sample(r);
+                self.rtt.sample_nanos(r);
             }
             self.snd.acknowledge(seg.ack);
             self.timers.set(Timer::Retransmit, None);
@@ -492,6 +493,9 @@ impl Connection {
         self.arm_keepalive(now);
     }
 
+    /// (Inlined: every segment arrives here, and without keep-alives, the
+    /// benchmarks' and most connections' case, it is one test.)
+    #[inline]
     pub(super) fn arm_keepalive(&mut self, now: Instant) {
         if let Some(k) = self.config.keepalive {
             if self.state.is_synchronized() && self.state != State::TimeWait {
@@ -503,12 +507,14 @@ impl Connection {
     /// An RTT sample for an ACK that acknowledges new data: from the
     /// echoed timestamp (RFC 7323 §4), or from the one timed segment
     /// (RFC 6298 §3, Karn's rule: never a retransmitted one).
-    fn rtt_sample_for(&mut self, seg: &TcpRepr<'_>, now: Instant) -> Option<core::time::Duration> {
+    /// In nanoseconds: every ACK takes one, and the estimator, RACK and
+    /// the controller's RTT work in integers.
+    fn rtt_sample_for(&mut self, seg: &TcpRepr<'_>, now: Instant) -> Option<u64> {
         let from_ts = self.opts.rtt_from_echo(seg.options.timestamps, now);
         match self.rtt_probe {
             Some((end, sent)) if seg.ack >= end => {
                 self.rtt_probe = None;
-                from_ts.or(Some(now.saturating_since(sent)))
+                from_ts.or(Some(rtt::nanos_since(sent, now)))
             }
             _ => from_ts,
         }
@@ -528,7 +534,7 @@ impl Connection {
             let acked = ack.since(self.snd.una);
             sample = self.rtt_sample_for(seg, now);
             if let Some(r) = sample {
-                self.rtt.sample(r);
+                self.rtt.sample_nanos(r);
             }
             let data_acked = self.snd.acknowledge(ack);
             self.retries = 0;
@@ -588,11 +594,7 @@ impl Connection {
     /// window from the newest segment, by SND.WL1 and SND.WL2.
     pub(super) fn update_window(&mut self, seg: &TcpRepr<'_>) {
         let ack = seg.ack;
-        let snd = &mut self.snd;
-        if !(snd.una <= ack && ack <= snd.max) {
-            return;
-        }
-        if !(snd.wl1 < seg.seq || (snd.wl1 == seg.seq && snd.wl2 <= ack)) {
+        if !(self.snd.una <= ack && ack <= self.snd.max) {
             return;
         }
         let scale = if seg.flags.contains(TcpFlags::SYN) {
@@ -600,21 +602,37 @@ impl Connection {
         } else {
             self.opts.snd_wscale
         };
-        let wnd = u32::from(seg.window) << scale;
+        self.take_window(seg, u32::from(seg.window) << scale);
+    }
+
+    /// `update_window` for a segment whose SEG.ACK is known to be in
+    /// `[SND.UNA, SND.MAX]` and whose window, scaled, is `wnd` (header
+    /// prediction knows both, and inlines this).
+    #[inline(always)]
+    pub(super) fn take_window(&mut self, seg: &TcpRepr<'_>, wnd: u32) {
+        let snd = &mut self.snd;
+        if !(snd.wl1 < seg.seq || (snd.wl1 == seg.seq && snd.wl2 <= seg.ack)) {
+            return;
+        }
         snd.wnd = wnd;
         snd.max_wnd = snd.max_wnd.max(wnd);
         snd.wl1 = seg.seq;
-        snd.wl2 = ack;
+        snd.wl2 = seg.ack;
         if wnd > 0 && self.timers.get(Timer::Persist).is_some() {
-            // The window opened: probing ends, and a probe byte still
-            // unacknowledged is now ordinary data in flight. The probes'
-            // backoff ends with them: it must not stretch the RTO of the
-            // data that follows (as Linux's tcp_ack_probe does).
-            self.timers.set(Timer::Persist, None);
-            self.rtt.reset_backoff();
-            if snd.nxt > snd.una {
-                snd.nxt = snd.una;
-            }
+            self.window_opened();
+        }
+    }
+
+    /// The window opened: probing ends, and a probe byte still
+    /// unacknowledged is now ordinary data in flight. The probes' backoff
+    /// ends with them: it must not stretch the RTO of the data that
+    /// follows (as Linux's tcp_ack_probe does).
+    #[cold]
+    fn window_opened(&mut self) {
+        self.timers.set(Timer::Persist, None);
+        self.rtt.reset_backoff();
+        if self.snd.nxt > self.snd.una {
+            self.snd.nxt = self.snd.una;
         }
     }
 
@@ -635,7 +653,9 @@ impl Connection {
     }
 
     /// What follows accepting `len` bytes of a segment's data: readable
-    /// events and the ACK (now or delayed).
+    /// events and the ACK (now or delayed). (Inlined: header prediction
+    /// ends here for every in-order data segment.)
+    #[inline]
     fn data_taken(&mut self, now: Instant, accepted: Accepted, len: usize) {
         if accepted.in_order > 0 {
             self.stats.bytes_in += u64::from(accepted.in_order);

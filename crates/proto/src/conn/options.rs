@@ -150,17 +150,16 @@ impl Negotiated {
     }
 
     /// An RTT sample from the echoed timestamp of an ACK that acknowledges
-    /// new data (RFC 7323 §4.2). Echoes from the future are ignored.
-    pub fn rtt_from_echo(&self, ts: Option<Timestamps>, now: Instant) -> Option<Duration> {
+    /// new data (RFC 7323 §4.2), in nanoseconds. Echoes from the future
+    /// are ignored.
+    pub fn rtt_from_echo(&self, ts: Option<Timestamps>, now: Instant) -> Option<u64> {
         let ts = ts?;
         if !self.timestamps || ts.tsecr == 0 {
             return None;
         }
         let ms = self.ts_now(now).wrapping_sub(ts.tsecr) as i32;
         // More than a minute, or negative, is not a real RTT.
-        (0..60_000)
-            .contains(&ms)
-            .then(|| Duration::from_millis(ms as u64))
+        (0..60_000).contains(&ms).then(|| ms as u64 * 1_000_000)
     }
 
     /// Option bytes on every non-SYN segment (RFC 9293 §3.7.1: the

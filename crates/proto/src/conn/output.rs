@@ -115,7 +115,10 @@ impl Connection {
             .get_mut(..a.len() + b.len())
             .ok_or(wire::Error::NoSpace)?
             .split_at_mut(a.len());
-        sum.add_copy(a, into_a);
+        if !a.is_empty() {
+            // Data (most ACKs carry none: no call).
+            sum.add_copy(a, into_a);
+        }
         if !b.is_empty() {
             // The data wraps around the end of the send buffer.
             sum.add_copy(b, into_b);
@@ -345,7 +348,9 @@ impl Connection {
             } else {
                 SendReason::Data
             };
-            return Some(self.data_segment(now, self.snd.nxt, len, reason));
+            // The one segment of every poll of a bulk sender: built here,
+            // not in a call.
+            return Some(self.data_segment_inline(now, self.snd.nxt, len, reason));
         }
         if let Some(fin) = self.snd.fin_seq() {
             // The FIN takes a sequence number: it goes only inside the
@@ -439,6 +444,19 @@ impl Connection {
     /// A data segment (possibly with FIN, possibly empty when only the FIN
     /// is left) starting at `seq`, at most one MSS long.
     pub(super) fn data_segment(
+        &mut self,
+        now: Instant,
+        seq: SeqNum,
+        max_len: u32,
+        reason: SendReason,
+    ) -> Segment {
+        self.data_segment_inline(now, seq, max_len, reason)
+    }
+
+    /// [`data_segment`](Self::data_segment), inlined where new data is
+    /// sent.
+    #[inline(always)]
+    fn data_segment_inline(
         &mut self,
         now: Instant,
         seq: SeqNum,

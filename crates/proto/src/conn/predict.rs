@@ -50,7 +50,9 @@ impl Connection {
         // `process_ack` only the counter and the window update remain
         // (and with SACK, `on_ack_sack` returns at once: no loss state).
         self.stats.max_cwnd = self.stats.max_cwnd.max(self.cc.cwnd());
-        self.update_window(seg);
+        // The window update: SEG.ACK = SND.UNA is acceptable, and the
+        // window, scaled, is SND.WND already (`is_predicted`).
+        self.take_window(seg, self.snd.wnd);
         // Seventh: the text, wholly inside the window (no trimming).
         match staged {
             Some(staged) => self.take_staged_data(now, seg, staged),

@@ -17,6 +17,7 @@ use core::time::Duration;
 
 use wire::{Instant, SeqNum};
 
+use super::rtt;
 use super::sent::{LostBy, Rec, SentLog, EVER_RETRANS, LOST, RETRANS, SACKED};
 
 /// RFC 8985 §6.2: DupThresh, the number of SACKed segments beyond which
@@ -38,9 +39,9 @@ pub(crate) struct Rack {
     /// segments sent at the same instant.
     pub order: u32,
     /// When that segment was delivered: RACK.rtt is the time from
-    /// RACK.xmit_ts to this ([`rtt`](Rack::rtt)). Kept as an instant, so
+    /// RACK.xmit_ts to this ([`rtt_micros`](Rack::rtt_micros)). Kept as an instant, so
     /// that taking a delivered segment (dozens per ACK) stores two times
-    /// instead of converting their difference into a `Duration`.
+    /// instead of working out their difference.
     pub delivered: Instant,
     /// Whether any segment was delivered yet (RACK.xmit_ts is valid).
     pub valid: bool,
@@ -95,20 +96,15 @@ impl Rack {
 
     /// RFC 8985 §6.2 step 2: RACK.xmit_ts, RACK.end_seq and RACK.rtt from
     /// a newly delivered segment. A retransmitted one whose delivery may
-    /// be that of the original (the RTT is below min_RTT, or its echoed
-    /// timestamp predates the retransmission) is not used.
-    pub fn update(
-        &mut self,
-        r: &Rec,
-        now: Instant,
-        min_rtt: Option<Duration>,
-        echo_predates: bool,
-    ) {
+    /// be that of the original (the RTT is below min_RTT, in nanoseconds,
+    /// or its echoed timestamp predates the retransmission) is not used;
+    /// `echo_predates` is consulted only for a retransmitted one.
+    pub fn update(&mut self, r: &Rec, now: Instant, min_rtt: Option<u64>, echo_predates: bool) {
         if r.has(EVER_RETRANS) {
             if echo_predates {
                 return;
             }
-            if min_rtt.is_some_and(|m| now.saturating_since(r.xmit) < m) {
+            if min_rtt.is_some_and(|m| rtt::nanos_since(r.xmit, now) < m) {
                 return;
             }
         }
@@ -123,8 +119,11 @@ impl Rack {
 
     /// RACK.rtt: the RTT of the delivery of the latest sent segment
     /// delivered.
-    pub fn rtt(&self) -> Duration {
-        self.delivered.saturating_since(self.xmit_ts)
+    /// In whole microseconds, as the times it is taken from.
+    pub fn rtt_micros(&self) -> u64 {
+        self.delivered
+            .micros()
+            .saturating_sub(self.xmit_ts.micros())
     }
 
     /// RFC 8985 §6.2 step 4, the D-SACK part: a D-SACK arrived; `snd_nxt`
@@ -156,21 +155,22 @@ impl Rack {
     /// RACK.reo_wnd (RFC 8985 §6.2 step 4): zero before reordering was
     /// seen if in recovery or DupThresh segments are SACKed (so that the
     /// first loss is repaired at once), else min_RTT/4 times the
-    /// multiplier, at most SRTT.
+    /// multiplier, at most SRTT. In nanoseconds, as the estimator keeps
+    /// min_RTT and SRTT (every ACK with data outstanding asks).
     pub fn reo_wnd(
         &self,
         in_recovery: bool,
         sacked_segments: u32,
-        min_rtt: Option<Duration>,
-        srtt: Option<Duration>,
-    ) -> Duration {
+        min_rtt: Option<u64>,
+        srtt: Option<u64>,
+    ) -> u64 {
         if !self.reord && (in_recovery || sacked_segments >= DUP_THRESH) {
-            return Duration::ZERO;
+            return 0;
         }
         let Some(min_rtt) = min_rtt else {
-            return Duration::ZERO;
+            return 0;
         };
-        let wnd = min_rtt / 4 * u32::from(self.reo_wnd_mult);
+        let wnd = (min_rtt / 4).saturating_mul(u64::from(self.reo_wnd_mult));
         match srtt {
             Some(s) => wnd.min(s),
             None => wnd,
@@ -179,19 +179,22 @@ impl Rack {
 
     /// RACK_detect_loss (RFC 8985 §6.2 step 5): marks lost every segment
     /// not yet delivered that was sent before RACK.xmit_ts and has waited
-    /// RACK.rtt + `reo_wnd` since it was sent. Returns how many bytes were
-    /// newly marked, and how long until the next segment would be (the
-    /// reordering timer), if one is waiting.
+    /// RACK.rtt + `reo_wnd` (nanoseconds) since it was sent. Returns how
+    /// many bytes were newly marked, and how long until the next segment
+    /// would be (the reordering timer), if one is waiting.
     pub fn detect_loss(
         &self,
         log: &mut SentLog,
         now: Instant,
-        reo_wnd: Duration,
+        reo_wnd: u64,
     ) -> (u32, Option<Duration>) {
         if !self.valid {
             return (0, None);
         }
-        let rtt = self.rtt();
+        // RACK.rtt + reo_wnd in whole microseconds: a deadline is
+        // `xmit + RACK.rtt + reo_wnd`, and `Instant + Duration` truncates
+        // each addend to microseconds (RACK.rtt is whole ones already).
+        let wait_us = self.rtt_micros().saturating_add(reo_wnd / 1000);
         let mut marked = 0u32;
         let mut timeout: Option<Duration> = None;
         let mut i = 0;
@@ -212,7 +215,7 @@ impl Rack {
             // already wait for their retransmission.
             let skip = r.has(SACKED) || (r.has(LOST) && !r.has(RETRANS));
             if !skip {
-                let deadline = r.xmit + rtt + reo_wnd;
+                let deadline = Instant::from_micros(r.xmit.micros().saturating_add(wait_us));
                 if deadline <= now {
                     log.mark_lost(i, LostBy::Rack);
                     marked = marked.saturating_add(r.len());
@@ -235,6 +238,11 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// `n` milliseconds in nanoseconds.
+    fn ns(n: u64) -> u64 {
+        n * 1_000_000
+    }
+
     fn t(n: u64) -> Instant {
         Instant::from_millis(n)
     }
@@ -253,7 +261,7 @@ mod tests {
         let r = *l.get(i).unwrap();
         l.mark_sacked(r.start, r.end, |_, _| true, |_| {});
         rack.note_delivered(&r);
-        rack.update(&r, now, Some(ms(50)), false);
+        rack.update(&r, now, Some(ns(50)), false);
     }
 
     #[test]
@@ -262,9 +270,9 @@ mod tests {
         let mut rack = Rack::new(SeqNum(0));
         // Segment 2 (sent at 2 ms) is SACKed at 52 ms: RACK.rtt = 50 ms.
         sack(&mut rack, &mut l, 2, t(52));
-        assert_eq!(rack.rtt(), ms(50));
-        let reo = rack.reo_wnd(false, 1, Some(ms(50)), Some(ms(50)));
-        assert_eq!(reo, ms(12) + Duration::from_micros(500), "min_RTT / 4");
+        assert_eq!(rack.rtt_micros(), 50_000);
+        let reo = rack.reo_wnd(false, 1, Some(ns(50)), Some(ns(50)));
+        assert_eq!(reo, ns(12) + 500_000, "min_RTT / 4");
         // Segment 0 was sent at 0: lost at 0 + 50 + 12.5 = 62.5 ms;
         // segment 1 at 63.5 ms. Nothing yet at 52 ms: the timer is for the
         // latest deadline.
@@ -283,10 +291,10 @@ mod tests {
     #[test]
     fn the_window_is_zero_without_reordering_once_three_are_sacked() {
         let rack = Rack::new(SeqNum(0));
-        assert_eq!(rack.reo_wnd(false, 3, Some(ms(40)), None), Duration::ZERO);
-        assert_eq!(rack.reo_wnd(true, 0, Some(ms(40)), None), Duration::ZERO);
-        assert_eq!(rack.reo_wnd(false, 2, Some(ms(40)), None), ms(10));
-        assert_eq!(rack.reo_wnd(false, 2, None, None), Duration::ZERO);
+        assert_eq!(rack.reo_wnd(false, 3, Some(ns(40)), None), 0);
+        assert_eq!(rack.reo_wnd(true, 0, Some(ns(40)), None), 0);
+        assert_eq!(rack.reo_wnd(false, 2, Some(ns(40)), None), ns(10));
+        assert_eq!(rack.reo_wnd(false, 2, None, None), 0);
     }
 
     #[test]
@@ -298,7 +306,7 @@ mod tests {
         // Segment 1 arrives after 3, never resent: reordering.
         sack(&mut rack, &mut l, 1, t(54));
         assert!(rack.reord);
-        assert_eq!(rack.reo_wnd(true, 5, Some(ms(40)), Some(ms(100))), ms(10));
+        assert_eq!(rack.reo_wnd(true, 5, Some(ns(40)), Some(ns(100))), ns(10));
         rack.on_dsack(SeqNum(0), SeqNum(500));
         assert_eq!(rack.reo_wnd_mult, 2);
         // Another D-SACK in the same round does not grow it again.
@@ -307,7 +315,7 @@ mod tests {
         rack.on_dsack(SeqNum(500), SeqNum(900));
         assert_eq!(rack.reo_wnd_mult, 3);
         // Bounded by SRTT.
-        assert_eq!(rack.reo_wnd(true, 5, Some(ms(40)), Some(ms(20))), ms(20));
+        assert_eq!(rack.reo_wnd(true, 5, Some(ns(40)), Some(ns(20))), ns(20));
         for _ in 0..16 {
             rack.on_recovery_exit();
         }
@@ -328,7 +336,7 @@ mod tests {
         assert_eq!(rack.xmit_ts, t(70));
         // The retransmission of segment 0 (sent at 60 ms, before 70 ms) is
         // lost at 60 + 50 = 110 ms: marked again.
-        let (n, _) = rack.detect_loss(&mut l, t(120), Duration::ZERO);
+        let (n, _) = rack.detect_loss(&mut l, t(120), 0);
         assert_eq!(n, 100 + 100 + 100 + 100, "0 again, and 1, 2, 3");
         assert!(l.get(0).unwrap().wants_resend());
     }
@@ -341,11 +349,11 @@ mod tests {
         l.on_send(SeqNum(0), SeqNum(100), t(60));
         let r = *l.get(0).unwrap();
         // Acknowledged 5 ms after the retransmission: the original's ACK.
-        rack.update(&r, t(65), Some(ms(50)), false);
+        rack.update(&r, t(65), Some(ns(50)), false);
         assert!(!rack.valid);
-        rack.update(&r, t(120), Some(ms(50)), true);
+        rack.update(&r, t(120), Some(ns(50)), true);
         assert!(!rack.valid, "the echo predates the retransmission");
-        rack.update(&r, t(120), Some(ms(50)), false);
+        rack.update(&r, t(120), Some(ns(50)), false);
         assert!(rack.valid);
     }
 }

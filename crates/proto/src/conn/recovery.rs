@@ -291,7 +291,7 @@ impl Connection {
 
     /// The congestion controller learns the current RTT estimate.
     pub(super) fn feed_rtt(&mut self) {
-        if let (Some(srtt), Some(min)) = (self.rtt.srtt(), self.rtt.min_rtt()) {
+        if let (Some(srtt), Some(min)) = (self.rtt.srtt_nanos(), self.rtt.min_rtt_nanos()) {
             self.cc.on_rtt(srtt, min);
         }
     }
@@ -619,7 +619,7 @@ impl Connection {
             .loss
             .as_deref()
             .is_some_and(|l| l.rack_deadline.is_some_and(|d| d <= now));
-        let (min_rtt, srtt) = (self.rtt.min_rtt(), self.rtt.srtt());
+        let (min_rtt, srtt) = (self.rtt.min_rtt_nanos(), self.rtt.srtt_nanos());
         let mut marked = 0;
         if let Some(l) = self.loss.as_deref_mut().filter(|_| due) {
             let reo = l.rack.reo_wnd(in_recovery, sacked_recs, min_rtt, srtt);
@@ -705,7 +705,7 @@ impl Connection {
         now: Instant,
         seg: &TcpRepr<'_>,
         prior_una: SeqNum,
-        sample: Option<Duration>,
+        sample: Option<u64>,
         dupack: bool,
     ) {
         if self.loss.is_none() {
@@ -719,8 +719,8 @@ impl Connection {
         let nxt = self.snd.nxt;
         let mss = self.snd.mss;
         let oldest = una - self.snd.max_wnd.max(1);
-        let min_rtt = self.rtt.min_rtt();
-        let srtt = self.rtt.srtt();
+        let min_rtt = self.rtt.min_rtt_nanos();
+        let srtt = self.rtt.srtt_nanos();
         let tsecr = seg
             .options
             .timestamps
@@ -751,7 +751,9 @@ impl Connection {
                 }
                 d.bytes = d.bytes.saturating_add(r.len());
                 rack.note_delivered(r);
-                rack.update(r, now, min_rtt, predates(r));
+                // Only a retransmitted record asks whether the echo
+                // predates it (a timestamp-clock division per record).
+                rack.update(r, now, min_rtt, r.has(EVER_RETRANS) && predates(r));
                 if !r.has(EVER_RETRANS) && frto_high.is_some_and(|h| r.end <= h) {
                     d.original_before_rto = true;
                 }

@@ -185,6 +185,21 @@ impl RecvState {
     #[inline]
     fn advance(&mut self, written: u32) -> Accepted {
         self.nxt += written;
+        if self.ooo.is_empty() && self.recent_len == 0 {
+            // Nothing is held out of order (nor remembered for SACK
+            // blocks): nothing joins the new bytes (a bulk receiver's
+            // every segment).
+            return Accepted {
+                in_order: written,
+                ack_now: false,
+            };
+        }
+        self.join_held(written)
+    }
+
+    /// `advance` with out-of-order data held or remembered: what is now
+    /// contiguous with RCV.NXT becomes readable.
+    fn join_held(&mut self, written: u32) -> Accepted {
         let had_holes = !self.ooo.is_empty();
         let mut readable = written;
         // Out-of-order data already sits in the buffer just past the
@@ -332,6 +347,8 @@ pub(crate) struct Accepted {
 
 #[cfg(test)]
 mod tests {
+    use alloc::format;
+
     use super::*;
 
     fn receiver(cap: usize) -> RecvState {
@@ -372,6 +389,29 @@ mod tests {
         let mut out = [0u8; 64];
         assert_eq!(r.read(&mut out), 30);
         assert_eq!(&out[..30], &[[1u8; 10], [2; 10], [3; 10]].concat()[..]);
+    }
+
+    #[test]
+    fn advancing_with_nothing_held_matches_the_joining_path() {
+        // Fresh, and after a hole was filled (nothing held or remembered
+        // any more): the early return does what `join_held` does.
+        let history = |filled: bool| {
+            let mut r = receiver(1000);
+            if filled {
+                let b = r.nxt;
+                r.accept(b + 10, &[2; 10]);
+                r.accept(b, &[1; 10]);
+            }
+            assert!(r.ooo.is_empty() && r.recent_len == 0);
+            r
+        };
+        for filled in [false, true] {
+            let (mut fast, mut slow) = (history(filled), history(filled));
+            let got = fast.advance(7);
+            slow.nxt += 7;
+            assert_eq!(got, slow.join_held(7));
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+        }
     }
 
     #[test]

@@ -121,7 +121,14 @@ impl RttEstimator {
     /// backoff. The caller applies Karn's algorithm (RFC 6298 §3): no
     /// samples from retransmitted segments unless timestamps disambiguate.
     pub fn sample(&mut self, rtt: Duration) {
-        let r = nanos(rtt);
+        self.sample_nanos(nanos(rtt));
+    }
+
+    /// [`sample`](Self::sample) of `r` nanoseconds (saturating below
+    /// [`NONE`]): the ACK path measures in integers and never builds the
+    /// `Duration`.
+    pub(crate) fn sample_nanos(&mut self, r: u64) {
+        let r = r.min(NONE - 1);
         if self.srtt == NONE {
             // RFC 6298 §2.2: SRTT <- R, RTTVAR <- R/2.
             self.srtt = r;
@@ -250,6 +257,11 @@ impl RttEstimator {
     /// The lowest RTT sample seen.
     pub fn min_rtt(&self) -> Option<Duration> {
         optional(self.min_rtt)
+    }
+
+    /// [`min_rtt`](Self::min_rtt) in nanoseconds.
+    pub(crate) fn min_rtt_nanos(&self) -> Option<u64> {
+        (self.min_rtt != NONE).then_some(self.min_rtt)
     }
 
     /// The most recent RTT sample.

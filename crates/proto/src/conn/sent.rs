@@ -349,8 +349,12 @@ impl SentLog {
     pub fn acknowledge(&mut self, una: SeqNum, mut f: impl FnMut(&Rec)) {
         // The records wholly covered, found at once (they are in sequence
         // order) and dropped together: an ACK covers dozens in a bulk
-        // transfer.
-        let covered = self.index_after(una);
+        // transfer. An ACK of everything (every ACK of a request–response
+        // exchange) needs no search.
+        let covered = match self.recs.back() {
+            Some(last) if last.end <= una => self.recs.len(),
+            _ => self.index_after(una),
+        };
         for r in self.recs.range(..covered) {
             f(r);
             self.counts.apply(r.flags, r.len(), false);

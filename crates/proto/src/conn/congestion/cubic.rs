@@ -104,9 +104,9 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// A duration in whole microseconds, at most 71 minutes.
-fn micros32(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(NO_RTT - 1)
+/// Nanoseconds in whole microseconds, at most 71 minutes.
+fn micros32(nanos: u64) -> u32 {
+    u32::try_from(nanos / 1000).unwrap_or(NO_RTT - 1)
 }
 
 impl HyStart {
@@ -126,7 +126,7 @@ impl HyStart {
     /// An ACK of `acked` bytes in slow start with an RTT sample `rtt`,
     /// cwnd being `cwnd`. Returns the divisor of this ACK's growth (1 in
     /// slow start, 4 in CSS), or `None` when slow start ends now.
-    fn on_ack(&mut self, acked: u32, rtt: Option<Duration>, cwnd: u32) -> Option<u32> {
+    fn on_ack(&mut self, acked: u32, rtt: Option<u64>, cwnd: u32) -> Option<u32> {
         if self.phase == HyPhase::Done {
             return Some(1);
         }
@@ -434,13 +434,7 @@ impl Controller for Cubic {
     /// RFC 9438 §4.2–§4.5. The window grows only while it is used (the
     /// flight before the ACK was at least half of it, as in NewReno;
     /// RFC 7661).
-    fn on_ack(
-        &mut self,
-        now: Instant,
-        acked_bytes: u32,
-        rtt: Option<Duration>,
-        bytes_in_flight: u32,
-    ) {
+    fn on_ack(&mut self, now: Instant, acked_bytes: u32, rtt: Option<u64>, bytes_in_flight: u32) {
         if !self.win.on_ack(acked_bytes, bytes_in_flight) {
             return;
         }
@@ -520,7 +514,7 @@ impl Controller for Cubic {
         self.has_epoch = false;
     }
 
-    fn on_rtt(&mut self, srtt: Duration, _min_rtt: Duration) {
+    fn on_rtt(&mut self, srtt: u64, _min_rtt: u64) {
         self.srtt_us = micros32(srtt);
     }
 }
@@ -589,7 +583,7 @@ mod tests {
     fn the_window_follows_the_cubic_curve() {
         let rtt = 100u64; // ms
         let mut c = Cubic::new(MSS);
-        c.on_rtt(Duration::from_millis(rtt), Duration::from_millis(rtt));
+        c.on_rtt(rtt * 1_000_000, rtt * 1_000_000);
         c.set_cwnd(100 * MSS);
         c.on_congestion_event(at_ms(0), 100 * MSS);
         c.set_cwnd(70 * MSS);
@@ -628,7 +622,7 @@ mod tests {
         // W_max 10 segments, cut to 7: K = ∛(3 / 0.4) = 1.957 s. With a
         // 1 ms RTT, W_est (Reno at α = 9/17) outgrows the cubic curve.
         let mut c = Cubic::new(MSS);
-        c.on_rtt(Duration::from_millis(1), Duration::from_millis(1));
+        c.on_rtt(1_000_000, 1_000_000);
         c.set_cwnd(10 * MSS);
         c.on_congestion_event(at_ms(0), 10 * MSS);
         c.set_cwnd(7 * MSS);
@@ -689,12 +683,7 @@ mod tests {
             let segs = c.cwnd() / MSS;
             for _ in 0..segs {
                 let flight = c.cwnd() - MSS;
-                c.on_ack(
-                    at_ms(0),
-                    MSS,
-                    Some(Duration::from_millis(rtt(round))),
-                    flight,
-                );
+                c.on_ack(at_ms(0), MSS, Some(rtt(round) * 1_000_000), flight);
             }
             out.push(c.cwnd() / MSS);
         }
@@ -752,7 +741,7 @@ mod tests {
     #[test]
     fn extremes_do_not_panic() {
         let mut c = Cubic::new(u32::MAX);
-        c.on_rtt(Duration::MAX, Duration::MAX);
+        c.on_rtt(u64::MAX, u64::MAX);
         c.on_ack(Instant::FAR_FUTURE, u32::MAX, None, u32::MAX);
         c.on_congestion_event(Instant::ZERO, u32::MAX);
         c.on_ack(Instant::FAR_FUTURE, u32::MAX, None, u32::MAX);

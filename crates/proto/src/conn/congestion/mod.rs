@@ -29,7 +29,6 @@ pub mod newreno;
 mod window;
 
 use core::fmt;
-use core::time::Duration;
 use wire::Instant;
 
 /// The initial window for a sender MSS (RFC 6928 §2):
@@ -99,14 +98,10 @@ pub trait Controller {
     /// New data was acknowledged outside loss recovery: grow cwnd (slow
     /// start, congestion avoidance, or whatever the algorithm does).
     /// `acked_bytes` is the newly acknowledged (cumulatively or, with SACK,
-    /// selectively) data; `rtt` the RTT sample this ACK gave, if any.
-    fn on_ack(
-        &mut self,
-        now: Instant,
-        acked_bytes: u32,
-        rtt: Option<Duration>,
-        bytes_in_flight: u32,
-    );
+    /// selectively) data; `rtt` the RTT sample this ACK gave, if any, in
+    /// nanoseconds (as the RTT estimator keeps it: every ACK passes here,
+    /// and a `Duration` would be built and taken apart on each).
+    fn on_ack(&mut self, now: Instant, acked_bytes: u32, rtt: Option<u64>, bytes_in_flight: u32);
 
     /// A loss was detected (fast retransmit, entering recovery): set
     /// ssthresh for the reduction and return it. cwnd is not changed here;
@@ -151,10 +146,10 @@ pub trait Controller {
     }
 
     /// The connection's RTT estimate changed: `srtt` is the smoothed RTT
-    /// (RFC 6298), `min_rtt` the lowest sample. For algorithms whose
-    /// growth depends on the RTT (CUBIC's W_cubic(t + RTT), RFC 9438
-    /// §4.2); ignored by default.
-    fn on_rtt(&mut self, srtt: Duration, min_rtt: Duration) {
+    /// (RFC 6298), `min_rtt` the lowest sample, both in nanoseconds. For
+    /// algorithms whose growth depends on the RTT (CUBIC's
+    /// W_cubic(t + RTT), RFC 9438 §4.2); ignored by default.
+    fn on_rtt(&mut self, srtt: u64, min_rtt: u64) {
         let _ = (srtt, min_rtt);
     }
 }
@@ -288,13 +283,7 @@ impl Controller for Congestion {
         dispatch!(self, c => c.in_slow_start())
     }
 
-    fn on_ack(
-        &mut self,
-        now: Instant,
-        acked_bytes: u32,
-        rtt: Option<Duration>,
-        bytes_in_flight: u32,
-    ) {
+    fn on_ack(&mut self, now: Instant, acked_bytes: u32, rtt: Option<u64>, bytes_in_flight: u32) {
         dispatch!(self, c => c.on_ack(now, acked_bytes, rtt, bytes_in_flight))
     }
 
@@ -330,7 +319,7 @@ impl Controller for Congestion {
         dispatch!(self, c => c.pacing_rate())
     }
 
-    fn on_rtt(&mut self, srtt: Duration, min_rtt: Duration) {
+    fn on_rtt(&mut self, srtt: u64, min_rtt: u64) {
         dispatch!(self, c => c.on_rtt(srtt, min_rtt))
     }
 }

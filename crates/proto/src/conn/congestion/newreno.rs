@@ -9,7 +9,6 @@
 
 use super::window::Window;
 use super::Controller;
-use core::time::Duration;
 use wire::Instant;
 
 /// NewReno window state. See the [module docs](self).
@@ -81,13 +80,7 @@ impl Controller for NewReno {
     /// ACK (`bytes_in_flight + acked_bytes`) was under half of cwnd, the
     /// sender is application-limited and cwnd is left alone (RFC 7661
     /// §4.3's "validated" cwnd; Linux's `tcp_is_cwnd_limited`).
-    fn on_ack(
-        &mut self,
-        _now: Instant,
-        acked_bytes: u32,
-        _rtt: Option<Duration>,
-        bytes_in_flight: u32,
-    ) {
+    fn on_ack(&mut self, _now: Instant, acked_bytes: u32, _rtt: Option<u64>, bytes_in_flight: u32) {
         if !self.win.on_ack(acked_bytes, bytes_in_flight) {
             return;
         }
