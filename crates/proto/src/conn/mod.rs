@@ -776,8 +776,8 @@ impl Connection {
     }
 
     /// Established, and the endpoint has heard so: nothing about the
-    /// connection needs the endpoint's bookkeeping at once (it may put
-    /// its sync off, `Endpoint::sync_later`).
+    /// connection needs the endpoint's bookkeeping at once (it may owe
+    /// its sync, `Entry::may_owe_sync`).
     #[inline]
     pub(crate) fn steady(&self) -> bool {
         self.state == State::Established && !self.newly_established

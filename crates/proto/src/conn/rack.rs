@@ -39,9 +39,9 @@ pub(crate) struct Rack {
     /// segments sent at the same instant.
     pub order: u32,
     /// When that segment was delivered: RACK.rtt is the time from
-    /// RACK.xmit_ts to this ([`rtt_micros`](Rack::rtt_micros)). Kept as an instant, so
-    /// that taking a delivered segment (dozens per ACK) stores two times
-    /// instead of working out their difference.
+    /// RACK.xmit_ts to this ([`rtt_micros`](Rack::rtt_micros)). Kept as
+    /// an instant, so that taking a delivered segment (dozens per ACK)
+    /// stores two times instead of working out their difference.
     pub delivered: Instant,
     /// Whether any segment was delivered yet (RACK.xmit_ts is valid).
     pub valid: bool,

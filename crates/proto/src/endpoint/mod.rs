@@ -229,9 +229,9 @@ pub struct Endpoint {
     stats: EndpointStats,
     /// The latest time any call brought.
     now: Instant,
-    /// A connection whose `sync` is owed (see `sync_later`): a burst of
-    /// segments sent by one connection, or arriving for it, costs one
-    /// `sync` instead of one per segment. Every entry point that touches
+    /// A connection whose `sync` is owed (see `Entry::may_owe_sync`): a
+    /// burst of segments sent by one connection, or arriving for it, costs
+    /// one `sync` instead of one per segment. Every entry point that touches
     /// another connection, or asks what a sync would have told it
     /// (events, deadlines), settles it first ([`settle`](Self::settle)).
     /// `poll_transmit` polls it first if no other connection waits.

@@ -38,6 +38,18 @@ fn read_to_end(net: &mut Network<SimHost>, id: HostId, h: ConnHandle) -> bool {
     }
 }
 
+/// A client host and a server host, both running no application, the
+/// server listening on `server_addr()` (backlog 8).
+fn listening_pair(
+    seed: u64,
+    link: &str,
+    config: EndpointConfig,
+) -> (Network<SimHost>, HostId, HostId, ListenerHandle) {
+    let (mut net, c, s) = two_hosts(seed, link, config, Box::new(Idle), Box::new(Idle));
+    let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
+    (net, c, s, l)
+}
+
 /// A connection from `local` on host `c` to the server's listener `l` on
 /// host `s`, established and accepted: (client's handle, server's).
 fn open(
@@ -85,14 +97,11 @@ fn a_newer_syn_reopens_a_4_tuple_in_time_wait() {
     // Several seeds: the timestamps of the new connection must be newer
     // than the old one's every time, not by luck.
     for seed in 0..10 {
-        let (mut net, c, s) = two_hosts(
+        let (mut net, c, s, l) = listening_pair(
             6191 + seed,
             "rate=10mbit,delay=5ms",
             EndpointConfig::default(),
-            Box::new(Idle),
-            Box::new(Idle),
         );
-        let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
         let local = SocketAddr::new(CLIENT, 40_000);
         let (h, sh) = open(&mut net, (c, s), l, local);
         // The server closes first, so the server ends in TIME-WAIT.
@@ -213,14 +222,7 @@ fn a_full_time_wait_table_frees_the_next_connection_at_once_and_counts_it() {
         max_time_wait: 2,
         ..EndpointConfig::default()
     };
-    let (mut net, c, s) = two_hosts(
-        262_144,
-        "rate=10mbit,delay=5ms",
-        config,
-        Box::new(Idle),
-        Box::new(Idle),
-    );
-    let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
+    let (mut net, c, s, l) = listening_pair(262_144, "rate=10mbit,delay=5ms", config);
     for i in 0..3u16 {
         let (h, sh) = open(&mut net, (c, s), l, SocketAddr::new(CLIENT, 40_000 + i));
         // The client closes first, so the client ends in TIME-WAIT.
@@ -244,14 +246,11 @@ fn two_ends_in_time_wait_do_not_trade_acks() {
     // first expired, once any copy of one reached the other: here the
     // link delivers every packet twice.
     for seed in 0..5 {
-        let (mut net, c, s) = two_hosts(
+        let (mut net, c, s, l) = listening_pair(
             9293 + seed,
             "rate=10mbit,delay=5ms,dup=1",
             EndpointConfig::default(),
-            Box::new(Idle),
-            Box::new(Idle),
         );
-        let l = net.host_mut(s).ep.listen(server_addr(), 8).unwrap();
         let (h, sh) = open(&mut net, (c, s), l, SocketAddr::new(CLIENT, 40_000));
         let now = net.now();
         net.host_mut(c).ep.close(h, now);
