@@ -101,12 +101,10 @@ impl Endpoint {
         // segment is handed on where it lies: rewrapping it in another
         // `Result` or tuple copies its hundred bytes each time.)
         let parsed = if self.config.verify_checksums {
-            match TcpRepr::parse_deferred(bytes, &src, &dst) {
-                // The segment borrowed where it lies; only the checksum
-                // moves out.
-                Ok((ref seg, pending)) => {
-                    return self.segment_input(now, src, dst, seg, Some(pending))
-                }
+            // Parsed where it stays; only the checksum moves out.
+            let mut seg = TcpRepr::EMPTY;
+            match seg.parse_deferred_into(bytes, &src, &dst) {
+                Ok(pending) => return self.segment_input(now, src, dst, &seg, Some(pending)),
                 Err(e) => e,
             }
         } else {

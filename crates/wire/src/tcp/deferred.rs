@@ -103,6 +103,23 @@ impl<'a> TcpRepr<'a> {
         src: &IpAddr,
         dst: &IpAddr,
     ) -> Result<(TcpRepr<'a>, PendingChecksum)> {
+        let mut repr = TcpRepr::EMPTY;
+        let pending = repr.parse_deferred_into(bytes, src, dst)?;
+        Ok((repr, pending))
+    }
+
+    /// [`parse_deferred`](Self::parse_deferred) into `self`, for a
+    /// receiver that keeps the segment where it lies: the fields are
+    /// written there one by one, never built elsewhere and copied (a
+    /// copy's wide loads of a segment just written field by field wait
+    /// for the stores to drain, on every segment). On an error `self`
+    /// holds no segment and should not be read.
+    pub fn parse_deferred_into(
+        &mut self,
+        bytes: &'a [u8],
+        src: &IpAddr,
+        dst: &IpAddr,
+    ) -> Result<PendingChecksum> {
         let packet = TcpPacket::new_checked(bytes)?;
         let (header, payload) = bytes.split_at(packet.header_len());
         let len = u32::try_from(bytes.len()).map_err(|_| Error::BadChecksum)?;
@@ -117,8 +134,8 @@ impl<'a> TcpRepr<'a> {
         }
         // The payload is shorter than the whole, whose length fits in u32.
         let pending = PendingChecksum::new(sum, payload.len() as u32);
-        match TcpRepr::fields(&packet) {
-            Ok(repr) => Ok((repr, pending)),
+        match self.fill(&packet) {
+            Ok(()) => Ok(pending),
             Err(e) if pending.verify(payload) => Err(e),
             Err(_) => Err(Error::BadChecksum),
         }
@@ -266,6 +283,51 @@ mod tests {
             TcpRepr::parse_deferred(&segment(&payload, &SRC, &DST), &SRC, &v6).unwrap_err(),
             Error::BadChecksum
         );
+    }
+
+    #[test]
+    fn parsing_into_a_used_segment_leaves_nothing_of_it() {
+        use crate::tcp::{SackBlock, SackBlocks};
+        // Every field of the first segment differs from the second's, and
+        // its options are all there (the general parse), so any field the
+        // in-place parse forgot to write would show.
+        let mut sack = SackBlocks::EMPTY;
+        sack.push(SackBlock {
+            start: SeqNum(100),
+            end: SeqNum(200),
+        });
+        let full = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: SeqNum(3),
+            ack: SeqNum(4),
+            flags: TcpFlags::ACK | TcpFlags::URG | TcpFlags::FIN,
+            window: 5,
+            urgent: 6,
+            options: TcpOptions {
+                mss: Some(1400),
+                window_scale: Some(7),
+                sack_permitted: true,
+                timestamps: Some(Timestamps { tsval: 8, tsecr: 9 }),
+                sack,
+            },
+            payload: &[1, 2, 3],
+        };
+        let mut first = vec![0; full.buffer_len()];
+        full.emit(&mut first, &SRC, &DST).unwrap();
+        let payload = bytes(40, 1);
+        let second = segment(&payload, &SRC, &DST);
+        let mut seg = TcpRepr::EMPTY;
+        let pending = seg.parse_deferred_into(&first, &SRC, &DST).unwrap();
+        assert!(pending.verify(seg.payload));
+        assert_eq!(seg, full);
+        for bytes in [&second, &first, &second] {
+            let pending = seg.parse_deferred_into(bytes, &SRC, &DST).unwrap();
+            let (fresh, _) = TcpRepr::parse_deferred(bytes, &SRC, &DST).unwrap();
+            assert_eq!(seg, fresh);
+            assert_eq!(seg, TcpRepr::parse_bytes(bytes, &SRC, &DST, true).unwrap());
+            assert!(pending.verify(seg.payload));
+        }
     }
 
     #[test]
