@@ -16,6 +16,16 @@
 //! absent key is settled in the index without reading a record, and the
 //! index rehashes itself (it does, now and then, to clear the marks its
 //! removals leave) without reading one either.
+//!
+//! The index stays hashbrown's, though its control bytes sit apart from
+//! its slots: most lookups (a connect's, of a tuple not in TIME-WAIT)
+//! read a control group alone, from an array of one byte per bucket, 1 MB
+//! at a million buckets, which the caches likely hold better than any
+//! array of 8-byte slots. An open-addressing table whose slots carry
+//! their tags (linear probing, backward-shift removal) touched one line
+//! per probe as meant, but that line came from 8 MB: on the churn bench
+//! its share of the profile rose from 9.3 % to 12.4 % (most of it the
+//! load of a lookup's first slot), Ir/conn by 0.8 %, D1 misses flat.
 
 use alloc::collections::VecDeque;
 
@@ -322,5 +332,151 @@ mod tests {
         ring.expire(Instant::from_secs(5000));
         assert_eq!(ring.len(), 0);
         assert_eq!(ring.head, (u32::MAX - 100).wrapping_add(5000));
+    }
+
+    /// A tiny deterministic PRNG (xorshift64).
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// The ring as the simplest code says it: records in a list, and
+    /// for each key the serial number of the record that is its entry.
+    #[derive(Default)]
+    struct Model {
+        /// (key, serial, entry), in order of expiry.
+        records: VecDeque<(u32, u64, TimeWait)>,
+        entries: alloc::collections::BTreeMap<u32, u64>,
+        serial: u64,
+    }
+
+    impl Model {
+        fn get(&self, key: u32) -> Option<TimeWait> {
+            let serial = *self.entries.get(&key)?;
+            self.records.iter().find(|r| r.1 == serial).map(|r| r.2)
+        }
+
+        fn push(&mut self, key: u32, tw: TimeWait) {
+            self.serial += 1;
+            self.records.push_back((key, self.serial, tw));
+            self.entries.insert(key, self.serial);
+        }
+
+        fn expire(&mut self, now: Instant) {
+            while let Some(&(key, serial, tw)) = self.records.front() {
+                if { tw.expires } > now {
+                    break;
+                }
+                if self.entries.get(&key) == Some(&serial) {
+                    self.entries.remove(&key);
+                }
+                self.records.pop_front();
+            }
+        }
+    }
+
+    /// Random inserts, removals, restarts, lookups, expiries and shrinks
+    /// against [`Model`], over few keys (so the index stays small and
+    /// grows and shrinks often), many of which share a tag or a whole
+    /// hash, with positions that wrap past u32::MAX.
+    #[test]
+    fn random_operations_match_a_model() {
+        let keys = 200u32;
+        let hash = |k: u32| -> u64 {
+            match k % 4 {
+                // A quarter of the keys share 8 tags (0 to 7).
+                0 => u64::from(k / 4 % 8) << 32 | u64::from(k),
+                // The same hash for every key of a group of 5.
+                1 => u64::from(k / 20).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                _ => u64::from(k).wrapping_mul(0xd6e8_feb8_6659_fd93),
+            }
+        };
+        // The wait every entry gets, in ticks: with inserts at one in
+        // three operations and a tick at one in eight, some dozens of
+        // entries at a time.
+        let wait = 20;
+        for seed in 1..=20u64 {
+            let mut rng = XorShift(seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            let start = u32::MAX - rng.below(1000) as u32;
+            let mut ring = ExpiryRing::starting_at(start);
+            let mut model = Model::default();
+            let mut now = 0u64;
+            let at = |t: u64| Instant::from_millis(t);
+            let mut wrapped = false;
+            let mut most = 0;
+            for step in 0..6000 {
+                let key = rng.below(u64::from(keys)) as u32;
+                let h = hash(key);
+                match rng.below(100) {
+                    0..=29 => {
+                        let tw = TimeWait::new(&TimeWaitInfo {
+                            snd_nxt: SeqNum(step),
+                            rcv_nxt: SeqNum(seed as u32),
+                            window: key as u16,
+                            ts_recent: None,
+                            ts_offset: 0,
+                            expires: at(now + wait),
+                        });
+                        ring.insert(h, key, tw);
+                        model.push(key, tw);
+                    }
+                    30..=39 => {
+                        let want = model.get(key);
+                        if want.is_some() {
+                            model.entries.remove(&key);
+                        }
+                        assert_eq!(ring.remove(h, &key), want, "seed {seed} step {step}");
+                    }
+                    40..=49 => {
+                        ring.restart(h, &key, at(now + wait));
+                        if let Some(mut tw) = model.get(key) {
+                            tw.expires = at(now + wait);
+                            model.push(key, tw);
+                        }
+                    }
+                    50..=84 => {
+                        assert_eq!(
+                            ring.get(h, &key).copied(),
+                            model.get(key),
+                            "seed {seed} step {step}"
+                        );
+                    }
+                    85..=98 => {
+                        now += rng.below(3);
+                        ring.expire(at(now));
+                        model.expire(at(now));
+                    }
+                    _ => ring.shrink_to_fit(),
+                }
+                assert_eq!(ring.len(), model.entries.len(), "seed {seed} step {step}");
+                assert_eq!(
+                    ring.next_expiry(),
+                    model.records.front().map(|r| r.2.expires)
+                );
+                wrapped |= ring.head < start;
+                most = most.max(ring.len());
+                if step % 500 == 0 {
+                    for k in 0..keys {
+                        assert_eq!(ring.get(hash(k), &k).copied(), model.get(k));
+                    }
+                }
+            }
+            assert!(wrapped, "positions wrapped");
+            // Enough entries for the index to grow, and shrink again.
+            assert!(most > 20, "{most} entries at most");
+            now += wait;
+            ring.expire(at(now));
+            assert_eq!(ring.len(), 0);
+        }
     }
 }
