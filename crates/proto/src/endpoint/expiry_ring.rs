@@ -148,6 +148,12 @@ impl<K: Copy + Eq> ExpiryRing<K> {
         self.find(hash, key).map(|pos| &self.record(pos).tw)
     }
 
+    pub fn get_mut(&mut self, hash: u64, key: &K) -> Option<&mut TimeWait> {
+        let pos = self.find(hash, key)?;
+        let head = self.head;
+        Some(&mut self.records[pos.wrapping_sub(head) as usize].tw)
+    }
+
     /// Holds `key` until `tw.expires`, replacing an entry it had.
     pub fn insert(&mut self, hash: u64, key: K, tw: TimeWait) {
         let t = tag(hash);

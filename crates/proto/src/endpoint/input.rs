@@ -204,11 +204,15 @@ impl Endpoint {
     /// A segment for a compact TIME-WAIT entry. Returns whether it was
     /// handled (false: a new SYN to pass on to the listener).
     fn time_wait_input(&mut self, now: Instant, key: &TupleKey<'_>, seg: &TcpRepr<'_>) -> bool {
-        let Some(tw) = self.time_wait.get(key) else {
+        let Some(tw) = self.time_wait.get_mut(key) else {
             return false;
         };
         match tw.judge(seg) {
             TwVerdict::Drop => true,
+            TwVerdict::Ack if !tw.may_answer(now) => {
+                self.stats.time_wait_acks_limited += 1;
+                true
+            }
             TwVerdict::Close => {
                 self.time_wait.remove(key);
                 true

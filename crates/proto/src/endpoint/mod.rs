@@ -143,6 +143,10 @@ pub struct EndpointStats {
     /// the TIME-WAIT table was full (`EndpointConfig::max_time_wait`; as
     /// Linux's `TCPTimeWaitOverflow`).
     pub time_wait_overflow: u64,
+    /// Segments that were not acceptable to a TIME-WAIT entry and went
+    /// unanswered, because it had answered one within the last 500 ms (as
+    /// Linux's `TCPACKSkippedTimeWait`).
+    pub time_wait_acks_limited: u64,
 }
 
 /// One connection with what the endpoint knows about it.

@@ -33,7 +33,8 @@ pub(crate) enum TwVerdict {
 
 /// A connection in TIME-WAIT: what [`TimeWaitInfo`] holds, packed to a
 /// 4-byte alignment (28 bytes rather than 32, and no padding beside a
-/// 12-byte key).
+/// 12-byte key), and when it last answered a segment that was not
+/// acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(4))]
 pub(crate) struct TimeWait {
@@ -46,7 +47,17 @@ pub(crate) struct TimeWait {
     ts_offset: u32,
     window: u16,
     has_ts: bool,
+    /// The [`OOW_TICK`] in which the entry last acknowledged a segment
+    /// that was not acceptable, plus one, modulo 255 (0: never). One byte,
+    /// the one the packing left free: it wraps every 127.5 s, when at
+    /// worst one ACK due is held back.
+    oow_tick: u8,
 }
+
+/// The interval within which a TIME-WAIT entry answers at most one
+/// segment that is not acceptable, in milliseconds: Linux's
+/// `tcp_invalid_ratelimit` default.
+const OOW_TICK: u64 = 500;
 
 impl TimeWait {
     pub fn new(info: &TimeWaitInfo) -> TimeWait {
@@ -58,7 +69,25 @@ impl TimeWait {
             ts_offset: info.ts_offset,
             window: info.window,
             has_ts: info.ts_recent.is_some(),
+            oow_tick: 0,
         }
+    }
+
+    /// Whether to send the ACK a [`TwVerdict::Ack`] asks for at `now`:
+    /// at most one in each [`OOW_TICK`], as Linux's
+    /// `tcp_timewait_check_oow_rate_limit` does (RFC 5961 §7 bounds
+    /// challenge ACKs alike). Segments that are not acceptable cost a
+    /// sender nothing to forge, and two TIME-WAIT entries that disagree
+    /// about each other's sequence numbers would otherwise answer each
+    /// other's answers for the whole 2·MSL. Records the ACK when it is
+    /// sent.
+    pub fn may_answer(&mut self, now: Instant) -> bool {
+        let tick = ((now.millis() / OOW_TICK) % 255) as u8 + 1;
+        if self.oow_tick == tick {
+            return false;
+        }
+        self.oow_tick = tick;
+        true
     }
 
     /// TS.Recent, when timestamps are in use.
@@ -102,7 +131,7 @@ impl TimeWait {
             return TwVerdict::Drop;
         }
         // Not acceptable: "an acknowledgment should be sent in reply"
-        // (§3.10.7.4, first check).
+        // (§3.10.7.4, first check), as long as `may_answer` agrees.
         TwVerdict::Ack
     }
 
@@ -142,6 +171,13 @@ impl TimeWaitTable {
         match k.v4() {
             Some(v4) => self.v4.get(k.hash(), &v4),
             None => self.other.get(k.hash(), k.tuple()),
+        }
+    }
+
+    pub fn get_mut(&mut self, k: &TupleKey<'_>) -> Option<&mut TimeWait> {
+        match k.v4() {
+            Some(v4) => self.v4.get_mut(k.hash(), &v4),
+            None => self.other.get_mut(k.hash(), k.tuple()),
         }
     }
 
@@ -310,6 +346,27 @@ mod tests {
         );
         assert_eq!(judge(20, TcpFlags::RST, &[]), TwVerdict::Close);
         assert_eq!(judge(21, TcpFlags::RST, &[]), TwVerdict::Drop);
+    }
+
+    #[test]
+    fn answers_to_what_is_not_acceptable_are_rate_limited() {
+        let mut tw = TimeWait::new(&info(Instant::ZERO));
+        let ms = Instant::from_millis;
+        // One in each 500 ms tick, the first at once.
+        assert!(tw.may_answer(ms(1_000)));
+        assert!(!tw.may_answer(ms(1_000)));
+        assert!(!tw.may_answer(ms(1_499)));
+        assert!(tw.may_answer(ms(1_500)));
+        assert!(!tw.may_answer(ms(1_900)));
+        // Ticks later, and across the wrap of the byte that holds them
+        // (255 ticks): a tick that differs is never mistaken for the one
+        // recorded.
+        for t in (2_000..400_000).step_by(500) {
+            assert!(tw.may_answer(ms(t)), "at {t} ms");
+            assert!(!tw.may_answer(ms(t + 499)), "at {t} + 499 ms");
+        }
+        // The entry stays 28 bytes (`entries_are_compact`).
+        assert_eq!(size_of::<TimeWait>(), 28);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use proto::conn::State;
 use proto::endpoint::{ConnHandle, EndpointConfig, EndpointError, ListenerHandle};
 use sim::{HostId, Network};
+use wire::tcp::{TcpFlags, TcpOptions};
 
 use crate::harness::*;
 
@@ -272,5 +273,80 @@ fn two_ends_in_time_wait_do_not_trade_acks() {
             "seed {seed}: {} segments between two TIME-WAITs in a second",
             sent(&net) - before
         );
+    }
+}
+
+#[test]
+fn answers_from_time_wait_to_segments_it_cannot_accept_are_rate_limited() {
+    // The client closes first and holds TIME-WAIT. A flood of segments
+    // it cannot accept (forged, or from a peer that lost track) draws at
+    // most one ACK per 500 ms, as Linux's TIME-WAIT does; the peer's
+    // retransmitted FIN, which it can accept, is answered every time.
+    let (mut net, c, s, l) =
+        listening_pair(5961, "rate=10mbit,delay=5ms", EndpointConfig::default());
+    let (h, sh) = open(&mut net, (c, s), l, SocketAddr::new(CLIENT, 40_000));
+    close_in_turn(&mut net, (c, h), (s, sh));
+    assert_eq!(net.host(c).ep.time_wait_count(), 1);
+    let start = net.now();
+    let ep = &mut net.host_mut(c).ep;
+    let mut buf = vec![0u8; 2048];
+    // Sends `seg` from the server to the client at `at` ms after the
+    // close and returns the ACKs the client answers with: (SEQ, ACK).
+    let mut exchange = |at: u64, seg: &wire::tcp::TcpRepr<'_>| {
+        let now = start + Duration::from_millis(at);
+        ep.handle_packet(now, &ipv4_tcp(SERVER, CLIENT, seg));
+        let mut acks = Vec::new();
+        while let Some(n) = ep.poll_transmit(now, &mut buf) {
+            let (_, tcp) = parse_tcp(&buf[..n]).expect("an IPv4 TCP segment");
+            assert_eq!(tcp.flags, TcpFlags::ACK);
+            acks.push((tcp.seq.0, tcp.ack.0));
+        }
+        acks
+    };
+    let far = |seq: u32| {
+        segment(
+            PORT,
+            40_000,
+            seq,
+            1,
+            TcpFlags::ACK,
+            1000,
+            TcpOptions::NONE,
+            b"",
+        )
+    };
+    let first = exchange(0, &far(7));
+    assert_eq!(first.len(), 1, "the first is answered");
+    let (snd_nxt, rcv_nxt) = first[0];
+    let mut answered = 0;
+    for i in 0..200u64 {
+        // 200 more over two seconds (10 ms apart): four more ticks.
+        answered += exchange(10 + i * 10, &far(7 + i as u32)).len();
+    }
+    assert_eq!(answered, 4, "one per 500 ms");
+    assert_eq!(
+        net.host(c).ep.stats().time_wait_acks_limited,
+        196,
+        "the rest were counted"
+    );
+    let ep = &mut net.host_mut(c).ep;
+    let fin = segment(
+        PORT,
+        40_000,
+        rcv_nxt.wrapping_sub(1),
+        snd_nxt,
+        TcpFlags::FIN | TcpFlags::ACK,
+        1000,
+        TcpOptions::NONE,
+        b"",
+    );
+    for k in 0..3 {
+        let now = start + Duration::from_millis(2_100 + k);
+        ep.handle_packet(now, &ipv4_tcp(SERVER, CLIENT, &fin));
+        let n = ep
+            .poll_transmit(now, &mut buf)
+            .expect("the FIN is acknowledged");
+        let (_, tcp) = parse_tcp(&buf[..n]).unwrap();
+        assert_eq!((tcp.seq.0, tcp.ack.0), (snd_nxt, rcv_nxt), "FIN {k}");
     }
 }
