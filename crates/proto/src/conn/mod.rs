@@ -261,9 +261,11 @@ pub struct Connection {
 impl Connection {
     /// A connection in CLOSED that has not opened yet: an endpoint stores
     /// it, then opens it where it lies ([`open_active`], [`open_passive`]).
-    /// (Not inlined: returned into the endpoint's entry, the connection,
-    /// about a kilobyte, is copied once on its way into its slot;
-    /// inlined, the compiler built it aside and copied it twice.)
+    /// An endpoint builds one only in a slot never used before, and
+    /// [`renew`](Self::renew)s the connection a freed slot kept. (Not
+    /// inlined: returned into the endpoint's entry, the connection, about
+    /// a kilobyte, is copied once on its way into its slot; inlined, the
+    /// compiler built it aside and copied it twice.)
     ///
     /// [`open_active`]: Self::open_active
     /// [`open_passive`]: Self::open_passive
@@ -313,6 +315,88 @@ impl Connection {
             soft_error: None,
             stats: Counters::default(),
         }
+    }
+
+    /// Makes this connection what [`new`](Self::new) with these arguments
+    /// returns, in place: an endpoint renews the connection a freed slot
+    /// kept, where building a new one would build it aside and copy it
+    /// (about a kilobyte) into the slot. Every field is set (the pattern
+    /// below names them all, so a field added to `Connection` must be
+    /// added here); what the old occupant still owned is dropped as its
+    /// field is overwritten.
+    pub(crate) fn renew(
+        &mut self,
+        config: Arc<Config>,
+        local_port: u16,
+        remote_port: u16,
+        iss: SeqNum,
+        now: Instant,
+    ) {
+        let Connection {
+            config: this_config,
+            state,
+            local_port: this_local_port,
+            remote_port: this_remote_port,
+            passive,
+            user_closed,
+            snd,
+            rcv,
+            opts,
+            timers,
+            rtt,
+            rtt_probe,
+            cc,
+            recovery,
+            loss,
+            loss_spare,
+            pending,
+            challenge,
+            retries,
+            unacked_since,
+            keepalive_probes,
+            last_recv,
+            last_send,
+            events,
+            newly_established,
+            close_reason,
+            readable_signalled,
+            writable_wanted,
+            soft_error,
+            stats,
+        } = self;
+        // As in `new`.
+        *rtt = RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto);
+        rtt.reset_backoff();
+        *snd = SendState::new(iss, config.send_buffer);
+        snd.mss = u32::from(config.default_peer_mss);
+        *cc = Congestion::new(config.congestion, snd.mss);
+        *opts = Negotiated::new(&config, Connection::ts_offset_for(iss));
+        *rcv = RecvState::new(config.recv_buffer);
+        *this_config = config;
+        *state = State::Closed;
+        *this_local_port = local_port;
+        *this_remote_port = remote_port;
+        *passive = false;
+        *user_closed = false;
+        *timers = Timers::default();
+        *rtt_probe = None;
+        *recovery = Recovery::new(iss);
+        *loss = None;
+        *loss_spare = None;
+        *pending = Pending::default();
+        *challenge = ChallengeLimit::default();
+        *retries = 0;
+        *unacked_since = None;
+        *keepalive_probes = 0;
+        *last_recv = now;
+        *last_send = now;
+        *events = VecDeque::new();
+        *newly_established = false;
+        *close_reason = None;
+        *readable_signalled = false;
+        *writable_wanted = false;
+        *soft_error = None;
+        *stats = Counters::default();
     }
 
     /// The offset of the timestamp clock of a connection whose ISS is

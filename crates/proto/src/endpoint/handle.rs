@@ -33,6 +33,16 @@ impl ListenerHandle {
 }
 
 /// Storage with stable indices and reuse of free slots, O(1) everywhere.
+///
+/// A slot is in use while its generation is even and free while it is
+/// odd: freeing and reusing a slot each step the generation, so handles
+/// (which carry the even generation they were given) never name a free
+/// slot, nor the next value stored in theirs. A slot freed by
+/// [`retire`](Self::retire) keeps its value: the next [`vacant`] hands
+/// it back to be renewed in place (see `Endpoint::insert`), where a
+/// value built anew would be built aside and copied in.
+///
+/// [`vacant`]: Self::vacant
 #[derive(Debug)]
 pub(crate) struct Slab<T> {
     slots: Vec<Slot<T>>,
@@ -42,8 +52,17 @@ pub(crate) struct Slab<T> {
 
 #[derive(Debug)]
 struct Slot<T> {
+    /// Even while in use, odd while free.
     generation: u32,
+    /// The value while in use; while free, the value it held if it was
+    /// retired rather than removed.
     value: Option<T>,
+}
+
+impl<T> Slot<T> {
+    fn in_use(&self) -> bool {
+        self.generation.is_multiple_of(2)
+    }
 }
 
 impl<T> Slab<T> {
@@ -67,9 +86,9 @@ impl<T> Slab<T> {
     }
 
     /// A free slot, counted as used, for the caller to fill: (index,
-    /// generation, the slot, `None`). A large value (a connection, about
-    /// a kilobyte) built right in the assignment to it is then written
-    /// into its slot rather than built elsewhere and copied in.
+    /// generation, the slot). The slot holds `None`, or the value a
+    /// [`retire`](Self::retire) left in it, which the caller must renew
+    /// in full or replace.
     #[inline(always)]
     pub fn vacant(&mut self) -> (u32, u32, &mut Option<T>) {
         self.len += 1;
@@ -84,13 +103,20 @@ impl<T> Slab<T> {
             }
         };
         let slot = &mut self.slots[index as usize];
+        if !slot.in_use() {
+            slot.generation = slot.generation.wrapping_add(1);
+        }
         (index, slot.generation, &mut slot.value)
     }
 
-    /// Gives back memory of empty slots at the end (after a burst of
-    /// connections has gone). Slots in use keep their indices.
+    /// Gives back memory of free slots: the values retired ones kept, and
+    /// the slots at the end (after a burst of connections has gone). Slots
+    /// in use keep their indices.
     pub fn shrink_to_fit(&mut self) {
-        while self.slots.last().is_some_and(|s| s.value.is_none()) {
+        for &i in &self.free {
+            self.slots[i as usize].value = None;
+        }
+        while self.slots.last().is_some_and(|s| !s.in_use()) {
             self.slots.pop();
         }
         let len = self.slots.len() as u32;
@@ -99,7 +125,24 @@ impl<T> Slab<T> {
         self.free.shrink_to_fit();
     }
 
+    /// The slot `index` if `generation` names its value.
+    #[inline]
+    fn slot_mut(&mut self, index: u32, generation: u32) -> Option<&mut Slot<T>> {
+        // Handles carry even generations, so a free slot never matches.
+        debug_assert!(
+            generation.is_multiple_of(2),
+            "not a generation a slab gave out"
+        );
+        self.slots
+            .get_mut(index as usize)
+            .filter(|s| s.generation == generation)
+    }
+
     pub fn get(&self, index: u32, generation: u32) -> Option<&T> {
+        debug_assert!(
+            generation.is_multiple_of(2),
+            "not a generation a slab gave out"
+        );
         let slot = self.slots.get(index as usize)?;
         if slot.generation == generation {
             slot.value.as_ref()
@@ -109,24 +152,22 @@ impl<T> Slab<T> {
     }
 
     pub fn get_mut(&mut self, index: u32, generation: u32) -> Option<&mut T> {
-        let slot = self.slots.get_mut(index as usize)?;
-        if slot.generation == generation {
-            slot.value.as_mut()
-        } else {
-            None
-        }
+        self.slot_mut(index, generation)?.value.as_mut()
     }
 
-    /// Drops the value in its slot (no move out, unlike `remove`);
-    /// whether there was one.
-    pub fn discard(&mut self, index: u32, generation: u32) -> bool {
-        let Some(slot) = self.slots.get_mut(index as usize) else {
+    /// Frees the slot but leaves its value in it, neither moved out nor
+    /// dropped, for the next [`vacant`](Self::vacant) to renew in place;
+    /// whether there was one. The value is dropped when it is replaced, at
+    /// [`shrink_to_fit`](Self::shrink_to_fit), or with the slab: the
+    /// caller gives back first whatever the value owns that should not
+    /// wait.
+    pub fn retire(&mut self, index: u32, generation: u32) -> bool {
+        let Some(slot) = self.slot_mut(index, generation) else {
             return false;
         };
-        if slot.generation != generation || slot.value.is_none() {
+        if slot.value.is_none() {
             return false;
         }
-        slot.value = None;
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(index);
         self.len -= 1;
@@ -134,10 +175,7 @@ impl<T> Slab<T> {
     }
 
     pub fn remove(&mut self, index: u32, generation: u32) -> Option<T> {
-        let slot = self.slots.get_mut(index as usize)?;
-        if slot.generation != generation {
-            return None;
-        }
+        let slot = self.slot_mut(index, generation)?;
         let value = slot.value.take()?;
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(index);
@@ -162,13 +200,58 @@ mod tests {
         assert_eq!(s.get(i2, g2), Some(&"b"));
         assert_eq!(s.remove(i, g), None);
         assert_eq!(s.len(), 1);
-        assert!(!s.discard(i, g), "a stale handle discards nothing");
-        assert!(s.discard(i2, g2));
-        assert!(!s.discard(i2, g2));
+        assert!(!s.retire(i, g), "a stale handle retires nothing");
+        assert!(s.retire(i2, g2));
+        assert!(!s.retire(i2, g2));
         assert_eq!(s.get(i2, g2), None);
         assert_eq!(s.len(), 0);
         let (i3, g3) = s.insert("c");
-        assert_eq!(i3, i2, "the discarded slot is reused");
+        assert_eq!(i3, i2, "the retired slot is reused");
         assert_ne!(g3, g2);
+    }
+
+    #[test]
+    fn a_retired_value_waits_in_its_slot_for_the_next_occupant() {
+        let mut s = Slab::new();
+        let (i, g) = s.insert(alloc::string::String::from("old"));
+        assert!(s.retire(i, g));
+        assert_eq!(s.get(i, g), None, "retired: its handle is stale");
+        // Out of reach of the old handle and of the next one, whose
+        // generation is not given out yet (handles carry even ones only).
+        for probe in [g, g + 2] {
+            assert_eq!(s.get(i, probe), None);
+            assert_eq!(s.get_mut(i, probe), None);
+            assert_eq!(s.remove(i, probe), None);
+            assert!(!s.retire(i, probe));
+        }
+        let (i2, g2, slot) = s.vacant();
+        assert_eq!((i2, g2), (i, g + 2), "in use again: a new even generation");
+        assert_eq!(slot.as_deref(), Some("old"), "kept for renewal in place");
+        let v = slot.as_mut().unwrap();
+        v.clear();
+        v.push_str("new");
+        assert_eq!(s.get(i2, g2).map(|v| v.as_str()), Some("new"));
+        assert_eq!(s.len(), 1);
+        // shrink_to_fit drops what free slots keep.
+        assert!(s.retire(i2, g2));
+        let (i3, g3) = s.insert(alloc::string::String::from("x"));
+        assert!(s.retire(i3, g3));
+        s.shrink_to_fit();
+        assert!(s.slots.is_empty() && s.free.is_empty());
+        let (i4, _, slot) = s.vacant();
+        assert_eq!(i4, 0);
+        assert!(slot.is_none(), "nothing kept past shrink_to_fit");
+    }
+
+    #[test]
+    fn generations_stay_even_in_use_across_wrapping() {
+        let mut s = Slab::new();
+        let (i, g) = s.insert(1u8);
+        s.slots[i as usize].generation = u32::MAX - 1;
+        let g = g.wrapping_add(u32::MAX - 1);
+        assert!(s.retire(i, g));
+        let (_, g2) = s.insert(2);
+        assert_eq!(g2, 0, "wraps to an even generation");
+        assert_eq!(s.get(i, g2), Some(&2));
     }
 }

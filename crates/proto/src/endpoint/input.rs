@@ -15,7 +15,7 @@ use super::demux::FourTuple;
 use super::output::Reply;
 use super::timewait::TwVerdict;
 use super::tuple_map::{Lookup, TupleKey};
-use super::{ConnHandle, Endpoint, ListenerHandle, Origin};
+use super::{ConnHandle, Endpoint, ListenerHandle, NewConn, Origin};
 use crate::conn::{reset_for, Checked, Connection, SoftError, SynInfo};
 
 /// Whether a source address may be answered at all (RFC 1122 §4.2.3.10:
@@ -280,7 +280,13 @@ impl Endpoint {
             return;
         }
         let iss = self.secrets.isn(&tuple, now);
-        let conn = Connection::new(cfg, tuple.local.port(), 0, iss, now);
+        let conn = NewConn::Fresh {
+            config: cfg,
+            local_port: tuple.local.port(),
+            remote_port: 0,
+            iss,
+            now,
+        };
         let (h, conn) = self.insert(key, conn, Origin::Syn(l));
         conn.handle_segment(now, seg);
         self.half_open += 1;
@@ -375,7 +381,7 @@ impl Endpoint {
             options: decoded.options,
         };
         let conn = Connection::from_syn_cookie(cfg, tuple.local.port(), decoded.iss, &syn, now);
-        let (h, conn) = self.insert(key, conn, Origin::Cookie(l));
+        let (h, conn) = self.insert(key, NewConn::Built(conn), Origin::Cookie(l));
         conn.handle_segment(now, seg);
         self.stats.syn_cookies_accepted += 1;
         // It was SYN-RECEIVED for an instant; it became established (or

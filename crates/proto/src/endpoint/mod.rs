@@ -29,11 +29,14 @@ mod port_tests;
 #[cfg(test)]
 mod ring_pool_tests;
 mod secrets;
+#[cfg(test)]
+mod slot_reuse_tests;
 mod timer_heap;
 mod timewait;
 mod tuple_map;
 
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
@@ -200,6 +203,25 @@ enum Origin {
     Syn(ListenerHandle),
     /// An ACK returning a valid SYN cookie: established at once.
     Cookie(ListenerHandle),
+}
+
+/// The connection [`Endpoint::insert`] files.
+// Only ever a value on its way into `insert`, which is inlined and takes
+// it apart where it was made: boxing the large variant would cost each
+// cookie connection an allocation and save nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum NewConn {
+    /// [`Connection::new`] with these arguments, built in its slot.
+    Fresh {
+        config: Arc<conn::Config>,
+        local_port: u16,
+        remote_port: u16,
+        iss: wire::SeqNum,
+        now: Instant,
+    },
+    /// Built already (from a SYN cookie: rare), moved in.
+    Built(Connection),
 }
 
 /// A host's TCP/IP layer. See the [module documentation](self).
@@ -469,7 +491,13 @@ impl Endpoint {
         let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let conn = Connection::new(cfg, port, remote.port(), iss, now);
+        let conn = NewConn::Fresh {
+            config: cfg,
+            local_port: port,
+            remote_port: remote.port(),
+            iss,
+            now,
+        };
         let (h, conn) = self.insert(&key, conn, Origin::Connect);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
@@ -512,16 +540,21 @@ impl Endpoint {
     }
 
     /// Files a new connection under `key`; how it began (`origin`) sets
-    /// its entry's first state and opens it (a [`Connection::new`] one,
-    /// for `Connect` and `Syn`). The handle, and the connection to go on
-    /// with. (Inlined with the connection's constructor, so that the
-    /// connection, about a kilobyte, is built on its way into its slot
-    /// instead of being copied from one place to the next.)
+    /// its entry's first state and opens it (a [`NewConn::Fresh`] one, for
+    /// `Connect` and `Syn`). The handle, and the connection to go on with.
+    ///
+    /// A fresh connection is built where it will live: a slot that held a
+    /// connection before still holds it (`Slab::retire`) and it is renewed
+    /// in place, field by field (`Connection::renew`); only a slot never
+    /// used builds one whole. (A connection built by `Connection::new`
+    /// and moved into its slot was copied, about a kilobyte, once or
+    /// twice on the way: a `memcpy` a side of every connection.) Inlined,
+    /// so that `conn` is taken apart where it was made.
     #[inline(always)]
     fn insert(
         &mut self,
         key: &TupleKey<'_>,
-        conn: Connection,
+        conn: NewConn,
         origin: Origin,
     ) -> (ConnHandle, &mut Connection) {
         let (listener, half_open, owned) = match origin {
@@ -530,19 +563,63 @@ impl Endpoint {
             Origin::Cookie(l) => (Some(l), false, false),
         };
         let (index, generation, slot) = self.conns.vacant();
-        let e = slot.insert(Entry {
-            conn,
-            tuple: key.packed(),
-            hash: key.hash(),
-            listener,
-            half_open,
-            owned,
-            released: false,
-            in_ready: false,
-            deadline: None,
-        });
-        // Opened where it lies: changed before it was stored, it would
-        // be copied once more on the way.
+        let e = match (slot, conn) {
+            (
+                Some(e),
+                NewConn::Fresh {
+                    config,
+                    local_port,
+                    remote_port,
+                    iss,
+                    now,
+                },
+            ) => {
+                e.conn.renew(config, local_port, remote_port, iss, now);
+                let Entry {
+                    conn: _,
+                    tuple,
+                    hash,
+                    listener: this_listener,
+                    half_open: this_half_open,
+                    owned: this_owned,
+                    released,
+                    in_ready,
+                    deadline,
+                } = e;
+                *tuple = key.packed();
+                *hash = key.hash();
+                *this_listener = listener;
+                *this_half_open = half_open;
+                *this_owned = owned;
+                *released = false;
+                *in_ready = false;
+                *deadline = None;
+                e
+            }
+            (slot, conn) => {
+                let conn = match conn {
+                    NewConn::Fresh {
+                        config,
+                        local_port,
+                        remote_port,
+                        iss,
+                        now,
+                    } => Connection::new(config, local_port, remote_port, iss, now),
+                    NewConn::Built(conn) => conn,
+                };
+                slot.insert(Entry {
+                    conn,
+                    tuple: key.packed(),
+                    hash: key.hash(),
+                    listener,
+                    half_open,
+                    owned,
+                    released: false,
+                    in_ready: false,
+                    deadline: None,
+                })
+            }
+        };
         match origin {
             Origin::Connect => e.conn.open_active(&mut self.event_spare.events),
             Origin::Syn(_) => e.conn.open_passive(&mut self.event_spare),
@@ -877,6 +954,7 @@ impl Endpoint {
                 .push_back(EndpointEvent::Conn(h, Event::Closed(reason)));
         }
         e.conn.recycle_rings(&mut self.event_spare.rings);
-        self.conns.discard(h.index, h.generation);
+        // Left in its slot for the next connection to renew in place.
+        self.conns.retire(h.index, h.generation);
     }
 }
