@@ -11,11 +11,13 @@ use wire::Instant;
 use super::{ConnHandle, Endpoint, EndpointConfig, ListenerHandle};
 use crate::conn::RingPool;
 
-const A: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
-const B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
-const SERVER: SocketAddr = SocketAddr::new(B, 80);
+pub(super) const A: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+pub(super) const B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+pub(super) const SERVER: SocketAddr = SocketAddr::new(B, 80);
 
-fn pair() -> (Endpoint, Endpoint, ListenerHandle) {
+/// A client endpoint (seed 1, address `A`) and a server endpoint (seed 2,
+/// address `B`) listening on `SERVER` (backlog 16).
+pub(super) fn pair() -> (Endpoint, Endpoint, ListenerHandle) {
     let config = |seed| EndpointConfig {
         seed,
         ..EndpointConfig::default()

@@ -7,26 +7,13 @@
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::net::SocketAddr;
 
 use wire::Instant;
 
-use super::{ConnHandle, Endpoint, EndpointConfig, ListenerHandle};
+use super::{ConnHandle, Endpoint, ListenerHandle};
 
-const A: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
-const B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
-const SERVER: SocketAddr = SocketAddr::new(B, 80);
-
-fn pair() -> (Endpoint, Endpoint, ListenerHandle) {
-    let config = |seed| EndpointConfig {
-        seed,
-        ..EndpointConfig::default()
-    };
-    let a = Endpoint::new(config(1), &[A]);
-    let mut b = Endpoint::new(config(2), &[B]);
-    let l = b.listen(SERVER, 16).expect("a fresh endpoint listens");
-    (a, b, l)
-}
+use super::ring_pool_tests::{pair, A, B, SERVER};
 
 /// Carries packets both ways until neither side has any; every packet,
 /// in order.
