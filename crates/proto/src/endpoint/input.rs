@@ -15,7 +15,7 @@ use super::demux::FourTuple;
 use super::output::Reply;
 use super::timewait::TwVerdict;
 use super::tuple_map::{Lookup, TupleKey};
-use super::{ConnHandle, Endpoint, ListenerHandle, NewConn, Origin};
+use super::{ConnHandle, Endpoint, Fresh, ListenerHandle, NewConn, Origin};
 use crate::conn::{reset_for, Checked, Connection, SoftError, SynInfo};
 
 /// Whether a source address may be answered at all (RFC 1122 §4.2.3.10:
@@ -280,13 +280,13 @@ impl Endpoint {
             return;
         }
         let iss = self.secrets.isn(&tuple, now);
-        let conn = NewConn::Fresh {
+        let conn = NewConn::Fresh(Fresh {
             config: cfg,
             local_port: tuple.local.port(),
             remote_port: 0,
             iss,
             now,
-        };
+        });
         let (h, conn) = self.insert(key, conn, Origin::Syn(l));
         conn.handle_segment(now, seg);
         self.half_open += 1;

@@ -212,16 +212,46 @@ enum Origin {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum NewConn {
-    /// [`Connection::new`] with these arguments, built in its slot.
-    Fresh {
-        config: Arc<conn::Config>,
-        local_port: u16,
-        remote_port: u16,
-        iss: wire::SeqNum,
-        now: Instant,
-    },
+    /// A connection still to be made, in its slot.
+    Fresh(Fresh),
     /// Built already (from a SYN cookie: rare), moved in.
     Built(Connection),
+}
+
+/// The arguments of [`Connection::new`], for a connection to be made
+/// where it will live.
+#[derive(Debug)]
+struct Fresh {
+    config: Arc<conn::Config>,
+    local_port: u16,
+    remote_port: u16,
+    iss: wire::SeqNum,
+    now: Instant,
+}
+
+impl Fresh {
+    /// The connection, built whole (for a slot that never held one).
+    fn build(self) -> Connection {
+        Connection::new(
+            self.config,
+            self.local_port,
+            self.remote_port,
+            self.iss,
+            self.now,
+        )
+    }
+
+    /// Makes `conn` (what a freed slot kept) the connection `build` would
+    /// return, in place.
+    fn renew(self, conn: &mut Connection) {
+        conn.renew(
+            self.config,
+            self.local_port,
+            self.remote_port,
+            self.iss,
+            self.now,
+        );
+    }
 }
 
 /// A host's TCP/IP layer. See the [module documentation](self).
@@ -491,13 +521,13 @@ impl Endpoint {
         let key = TupleKey::with_hash(&tuple, hash);
         let (iss, ts_offset) = self.secrets.isn_and_ts_offset(&tuple, now);
         let cfg = self.configs.get(remote.is_ipv6());
-        let conn = NewConn::Fresh {
+        let conn = NewConn::Fresh(Fresh {
             config: cfg,
             local_port: port,
             remote_port: remote.port(),
             iss,
             now,
-        };
+        });
         let (h, conn) = self.insert(&key, conn, Origin::Connect);
         // RFC 6191: timestamps that increase across connections of a
         // 4-tuple let the peer reopen it from TIME-WAIT.
@@ -564,17 +594,8 @@ impl Endpoint {
         };
         let (index, generation, slot) = self.conns.vacant();
         let e = match (slot, conn) {
-            (
-                Some(e),
-                NewConn::Fresh {
-                    config,
-                    local_port,
-                    remote_port,
-                    iss,
-                    now,
-                },
-            ) => {
-                e.conn.renew(config, local_port, remote_port, iss, now);
+            (Some(e), NewConn::Fresh(fresh)) => {
+                fresh.renew(&mut e.conn);
                 let Entry {
                     conn: _,
                     tuple,
@@ -598,13 +619,7 @@ impl Endpoint {
             }
             (slot, conn) => {
                 let conn = match conn {
-                    NewConn::Fresh {
-                        config,
-                        local_port,
-                        remote_port,
-                        iss,
-                        now,
-                    } => Connection::new(config, local_port, remote_port, iss, now),
+                    NewConn::Fresh(fresh) => fresh.build(),
                     NewConn::Built(conn) => conn,
                 };
                 slot.insert(Entry {
