@@ -440,14 +440,24 @@ impl TcpOptions {
     /// Gathers the options from raw option bytes.
     #[inline]
     pub fn parse(options: &[u8]) -> Result<TcpOptions> {
+        let mut out = TcpOptions::NONE;
+        out.parse_into(options)?;
+        Ok(out)
+    }
+
+    /// [`parse`](Self::parse) into `self`, where a parsed segment keeps
+    /// its options ([`TcpRepr::parse_deferred_into`]). On an error `self`
+    /// is left as it was.
+    #[inline]
+    fn parse_into(&mut self, options: &[u8]) -> Result<()> {
         match TcpOptions::aligned_timestamps(options) {
             Some(ts) => {
-                let mut out = TcpOptions::NONE;
-                out.timestamps = Some(ts);
-                Ok(out)
+                *self = TcpOptions::NONE;
+                self.timestamps = Some(ts);
             }
-            None => TcpOptions::parse_any(options),
+            None => *self = TcpOptions::parse_any(options)?,
         }
+        Ok(())
     }
 
     /// The timestamps, if they are the only option and laid out as RFC
@@ -889,14 +899,7 @@ impl<'a> TcpRepr<'a> {
     ) -> Result<()> {
         let buf: &'a [u8] = packet.buffer.as_ref();
         let header_len = packet.header_len();
-        let options = &buf[HEADER_LEN..header_len];
-        match TcpOptions::aligned_timestamps(options) {
-            Some(ts) => {
-                self.options = TcpOptions::NONE;
-                self.options.timestamps = Some(ts);
-            }
-            None => self.options = TcpOptions::parse_any(options)?,
-        }
+        self.options.parse_into(&buf[HEADER_LEN..header_len])?;
         self.src_port = packet.src_port();
         self.dst_port = packet.dst_port();
         self.seq = packet.seq_number();
