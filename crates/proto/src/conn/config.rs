@@ -122,6 +122,13 @@ pub struct Config {
     /// and sends exactly the same. (Segment traces, `trace_segments`,
     /// are reported either way.)
     pub events: bool,
+    /// Take an ACK that finds nothing of loss recovery going on (see
+    /// `conn/ackfast.rs`) by a shorter path that leaves the connection in
+    /// exactly the state the general one would. On by default; turning it
+    /// off changes nothing but the instructions spent, and exists so that
+    /// tests can check that claim by running both paths side by side.
+    #[doc(hidden)]
+    pub ack_fast_path: bool,
 }
 
 impl Default for Config {
@@ -156,6 +163,7 @@ impl Default for Config {
             invalid_ack_interval: Duration::from_millis(500),
             trace_segments: false,
             events: true,
+            ack_fast_path: true,
         }
     }
 }

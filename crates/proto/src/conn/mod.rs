@@ -21,6 +21,7 @@
 //! mechanism: `sent` (segments in flight), `sack` (the scoreboard),
 //! `rack`, `tlp`, `prr`, `undo`, `pacing`.
 
+mod ackfast;
 #[cfg(test)]
 mod budget;
 pub mod config;

@@ -230,7 +230,7 @@ impl Loss {
     /// RFC 6675 §4 SetPipe, from the log's counts: the bytes outstanding,
     /// less those SACKed and those deemed lost, plus retransmissions in
     /// flight.
-    fn pipe(&self, snd: &SendState) -> u32 {
+    pub(super) fn pipe(&self, snd: &SendState) -> u32 {
         let c = self.sent.counts();
         snd.max
             .since(snd.una)
@@ -351,7 +351,7 @@ impl Connection {
 
     /// The recovery timer's slot holds the earliest of RACK's reordering
     /// timer, the PTO and the pacer's wake-up.
-    fn sync_recovery_timer(&mut self) {
+    pub(super) fn sync_recovery_timer(&mut self) {
         let at = self.loss.as_deref().and_then(|l| {
             timers::earliest([
                 l.rack_deadline,
@@ -559,7 +559,7 @@ impl Connection {
     /// Arms (or cancels) the PTO (RFC 8985 §7.2): only in the Open state,
     /// with data outstanding, no probe of this episode unanswered, and
     /// only if it would fire before the RTO.
-    fn arm_pto(&mut self, now: Instant) {
+    pub(super) fn arm_pto(&mut self, now: Instant) {
         let enabled = self.config.tlp && self.sack_mode();
         let flight = self.snd.max.since(self.snd.una);
         let mss = self.snd.mss;
@@ -635,7 +635,7 @@ impl Connection {
 
     /// Segments were newly deemed lost (or an ACK arrived in recovery):
     /// enter fast recovery if not in it, and let PRR set cwnd.
-    fn after_loss_marked(&mut self, now: Instant, delivered: u32) {
+    pub(super) fn after_loss_marked(&mut self, now: Instant, delivered: u32) {
         let outstanding = self.snd.max.since(self.snd.una);
         let cwnd = self.cc.cwnd();
         let una = self.snd.una;
@@ -708,9 +708,14 @@ impl Connection {
         sample: Option<u64>,
         dupack: bool,
     ) {
-        if self.loss.is_none() {
+        let Some(l) = self.loss.as_deref() else {
             // Nothing was sent since the state was last released: nothing
             // to account (the receiving side of a transfer stops here).
+            return;
+        };
+        if self.ack_is_plain(seg, l) {
+            // No recovery going on and no SACK information (ackfast.rs).
+            self.on_ack_plain(now, seg, prior_una, sample, dupack);
             return;
         }
         self.feed_rtt();

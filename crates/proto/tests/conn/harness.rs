@@ -469,7 +469,19 @@ impl Pair {
 
     /// Runs until `done` holds or `limit` of simulated time passes.
     /// Returns whether `done` held.
-    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&mut Pair) -> bool) -> bool {
+    pub fn run_until(&mut self, limit: Duration, done: impl FnMut(&mut Pair) -> bool) -> bool {
+        self.run_until_observed(limit, done, |_| {})
+    }
+
+    /// `run_until`, calling `observe` after every segment delivered and
+    /// every round of timers (to follow the connections' state step by
+    /// step).
+    pub fn run_until_observed(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&mut Pair) -> bool,
+        mut observe: impl FnMut(&Pair),
+    ) -> bool {
         let end = self.now + limit;
         loop {
             self.transmit();
@@ -525,6 +537,7 @@ impl Pair {
                 self.a.handle_timeout(self.now);
                 self.b.handle_timeout(self.now);
             }
+            observe(self);
         }
     }
 }

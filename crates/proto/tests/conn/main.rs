@@ -14,6 +14,7 @@ mod options_sack;
 mod options_timestamps;
 mod options_wscale;
 mod props;
+mod recovery_ack_fast_path;
 mod recovery_props;
 mod recovery_prr;
 mod recovery_rack;
