@@ -19,8 +19,8 @@ use wire::tcp::TcpRepr;
 use wire::{Instant, SeqNum};
 
 use super::congestion::Controller;
-use super::recovery::{CaState, Loss};
-use super::sent::{Rec, EVER_RETRANS};
+use super::recovery::{rack_deliver, CaState, Loss};
+use super::sent::Rec;
 use super::undo::Frto;
 use super::Connection;
 
@@ -89,8 +89,6 @@ impl Connection {
         // The cumulatively acknowledged records: none is SACKed (the
         // guard), so each is newly delivered (RFC 6937 DeliveredData) and
         // goes through RACK in sequence order (RFC 8985 §6.2 steps 2–3).
-        // Whether the echo predates a retransmission is asked of a
-        // retransmitted record only, as in the general path.
         let mut delivered = 0u32;
         {
             let Loss { sent, rack, .. } = l;
@@ -101,30 +99,13 @@ impl Connection {
                 .map(|t| t.tsecr);
             sent.acknowledge(una, |r: &Rec| {
                 delivered = delivered.saturating_add(r.len());
-                rack.note_delivered(r);
-                let retransmitted = r.has(EVER_RETRANS);
-                let predates = retransmitted
-                    && tsecr.is_some_and(|e| {
-                        e != 0 && (e.wrapping_sub(opts.ts_now(r.xmit)) as i32) < 0
-                    });
-                rack.update(r, now, min_rtt, predates);
+                rack_deliver(rack, r, now, min_rtt, tsecr, opts);
             });
         }
         let advanced = una > prior_una;
-        if dupack && !advanced {
-            l.dupacks = l.dupacks.saturating_add(1);
-        } else if advanced {
-            l.dupacks = 0;
-        }
-        // RACK loss detection (RFC 8985 §6.2 step 5), outside recovery and
-        // with nothing SACKed.
-        if l.sent.is_empty() {
-            l.rack_deadline = None;
-        } else {
-            let reo = l.rack.reo_wnd(false, 0, min_rtt, srtt);
-            let (_, timeout) = l.rack.detect_loss(&mut l.sent, now, reo);
-            l.rack_deadline = timeout.map(|t| now + t);
-        }
+        l.count_dupack(dupack, advanced);
+        // RACK loss detection, outside recovery and with nothing SACKed.
+        l.rack_detect(now, false, min_rtt, srtt);
         if l.sent.counts().lost > 0 {
             // A loss in the Open state starts fast recovery (RFC 6675 §5).
             self.after_loss_marked(now, delivered);

@@ -33,6 +33,7 @@ use wire::{Instant, SeqNum};
 
 use super::congestion::{Congestion, Controller};
 use super::event::SendReason;
+use super::options::Negotiated;
 use super::output::Segment;
 use super::pacing::{Pacer, Pacing, AVOIDANCE_RATIO, SLOW_START_RATIO};
 use super::prr::Prr;
@@ -230,6 +231,38 @@ impl Loss {
     /// RFC 6675 §4 SetPipe, from the log's counts: the bytes outstanding,
     /// less those SACKed and those deemed lost, plus retransmissions in
     /// flight.
+    /// Counts duplicate ACKs in a row (RFC 5681 §2): one more for a
+    /// duplicate that did not move SND.UNA, none left once it moves.
+    pub(super) fn count_dupack(&mut self, dupack: bool, advanced: bool) {
+        if dupack && !advanced {
+            self.dupacks = self.dupacks.saturating_add(1);
+        } else if advanced {
+            self.dupacks = 0;
+        }
+    }
+
+    /// RACK's loss detection after an ACK (RFC 8985 §6.2 step 5), and its
+    /// reordering timer (step 6).
+    pub(super) fn rack_detect(
+        &mut self,
+        now: Instant,
+        in_recovery: bool,
+        min_rtt: Option<u64>,
+        srtt: Option<u64>,
+    ) {
+        if self.sent.is_empty() {
+            // Everything was acknowledged: nothing is left to deem lost,
+            // and no reordering timer waits (what `detect_loss` finds in
+            // an empty log, without working out the window first).
+            self.rack_deadline = None;
+            return;
+        }
+        let sacked = self.sent.counts().sacked_recs;
+        let reo = self.rack.reo_wnd(in_recovery, sacked, min_rtt, srtt);
+        let (_, timeout) = self.rack.detect_loss(&mut self.sent, now, reo);
+        self.rack_deadline = timeout.map(|t| now + t);
+    }
+
     pub(super) fn pipe(&self, snd: &SendState) -> u32 {
         let c = self.sent.counts();
         snd.max
@@ -740,11 +773,6 @@ impl Connection {
             Frto::WaitFirstAck { high } | Frto::WaitSecondAck { high } => Some(high),
             Frto::Off => None,
         };
-        // Whether an echoed timestamp predates a segment's last sending:
-        // then the ACK is for an earlier copy (RFC 8985 §6.2 step 2).
-        let predates = |r: &Rec| {
-            tsecr.is_some_and(|e| e != 0 && (e.wrapping_sub(opts.ts_now(r.xmit)) as i32) < 0)
-        };
         let mut d = Delivery::default();
         {
             let Loss {
@@ -755,10 +783,7 @@ impl Connection {
                     return;
                 }
                 d.bytes = d.bytes.saturating_add(r.len());
-                rack.note_delivered(r);
-                // Only a retransmitted record asks whether the echo
-                // predates it (a timestamp-clock division per record).
-                rack.update(r, now, min_rtt, r.has(EVER_RETRANS) && predates(r));
+                rack_deliver(rack, r, now, min_rtt, tsecr, &opts);
                 if !r.has(EVER_RETRANS) && frto_high.is_some_and(|h| r.end <= h) {
                     d.original_before_rto = true;
                 }
@@ -810,11 +835,7 @@ impl Connection {
                 self.cc.set_cwnd(cwnd);
                 l.undo.start(una);
             }
-            if dupack && !advanced {
-                l.dupacks = l.dupacks.saturating_add(1);
-            } else if advanced {
-                l.dupacks = 0;
-            }
+            l.count_dupack(dupack, advanced);
             // Spurious retransmissions.
             let mut spurious = false;
             if l.state != CaState::Open && l.undo.eifel_spurious(tsecr, prior_una, una) {
@@ -864,17 +885,8 @@ impl Connection {
         let in_recovery = l.state != CaState::Open;
         if !rack_on {
             mark_lost_dupthresh(&mut l.sent, mss, l.dupacks);
-        } else if l.sent.is_empty() {
-            // Everything was acknowledged: nothing is left to deem lost,
-            // and no reordering timer waits (what `detect_loss` finds in
-            // an empty log, without working out the window first).
-            l.rack_deadline = None;
         } else {
-            let reo = l
-                .rack
-                .reo_wnd(in_recovery, l.sent.counts().sacked_recs, min_rtt, srtt);
-            let (_, timeout) = l.rack.detect_loss(&mut l.sent, now, reo);
-            l.rack_deadline = timeout.map(|t| now + t);
+            l.rack_detect(now, in_recovery, min_rtt, srtt);
         }
         // Leaving recovery (RFC 6675 §5: the recovery point is
         // cumulatively acknowledged).
@@ -978,6 +990,25 @@ impl Connection {
         }
         self.snd.nxt = self.snd.una;
     }
+}
+
+/// Record `r` was newly delivered (cumulatively or by SACK): RACK takes
+/// it (RFC 8985 §6.2 steps 2–3). An echoed timestamp `tsecr` older than
+/// the record's last sending shows the ACK is for an earlier copy; only a
+/// retransmitted record asks (a timestamp-clock division per record).
+#[inline]
+pub(super) fn rack_deliver(
+    rack: &mut Rack,
+    r: &Rec,
+    now: Instant,
+    min_rtt: Option<u64>,
+    tsecr: Option<u32>,
+    opts: &Negotiated,
+) {
+    rack.note_delivered(r);
+    let predates = r.has(EVER_RETRANS)
+        && tsecr.is_some_and(|e| e != 0 && (e.wrapping_sub(opts.ts_now(r.xmit)) as i32) < 0);
+    rack.update(r, now, min_rtt, predates);
 }
 
 /// RFC 6675 §4 IsLost(), used when RACK is off: a segment not SACKed is
