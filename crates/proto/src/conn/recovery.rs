@@ -233,6 +233,7 @@ impl Loss {
     /// flight.
     /// Counts duplicate ACKs in a row (RFC 5681 §2): one more for a
     /// duplicate that did not move SND.UNA, none left once it moves.
+    #[inline]
     pub(super) fn count_dupack(&mut self, dupack: bool, advanced: bool) {
         if dupack && !advanced {
             self.dupacks = self.dupacks.saturating_add(1);
@@ -243,6 +244,7 @@ impl Loss {
 
     /// RACK's loss detection after an ACK (RFC 8985 §6.2 step 5), and its
     /// reordering timer (step 6).
+    #[inline]
     pub(super) fn rack_detect(
         &mut self,
         now: Instant,
