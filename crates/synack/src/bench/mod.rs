@@ -251,7 +251,7 @@ pub fn run_row(name: &str, effort: &Effort, meter: &dyn Fn() -> Option<isize>) -
             Row::new(name, "conn/s", ours)
                 .rival("smoltcp", smol)
                 .rival("kernel", kernel)
-                .note("churn: synack's client holds TIME-WAIT with an MSL of 1 s over 256 addresses; its loop polls, as smoltcp's does, with connection events off (conn::Config::events); 3 interleaved rounds, medians")
+                .note("churn: synack's client holds TIME-WAIT (an MSL of 1 s, over 256 addresses) for every connection, where smoltcp's loop aborts its one reused socket out of TIME-WAIT; synack's loop polls, as smoltcp's does, with connection events off (conn::Config::events); 3 interleaved rounds, medians")
         }
         _ if name.starts_with("scale-") => {
             let n: usize = name["scale-".len()..].parse().ok()?;
