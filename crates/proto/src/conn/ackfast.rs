@@ -92,11 +92,7 @@ impl Connection {
         let mut delivered = 0u32;
         {
             let Loss { sent, rack, .. } = l;
-            let tsecr = seg
-                .options
-                .timestamps
-                .filter(|_| opts.timestamps)
-                .map(|t| t.tsecr);
+            let tsecr = opts.echo_of(seg);
             sent.acknowledge(una, |r: &Rec| {
                 delivered = delivered.saturating_add(r.len());
                 rack_deliver(rack, r, now, min_rtt, tsecr, opts);

@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use wire::tcp::{TcpOptions, Timestamps};
+use wire::tcp::{TcpOptions, TcpRepr, Timestamps};
 use wire::{Instant, SeqNum};
 
 use super::config::Config;
@@ -147,6 +147,16 @@ impl Negotiated {
             self.ts_recent = ts.tsval;
             self.ts_recent_age = now;
         }
+    }
+
+    /// The timestamp `seg` echoes (TSecr), if timestamps are in use on
+    /// this connection (RFC 7323 §3.2: otherwise an echo means nothing).
+    #[inline]
+    pub fn echo_of(&self, seg: &TcpRepr<'_>) -> Option<u32> {
+        seg.options
+            .timestamps
+            .filter(|_| self.timestamps)
+            .map(|t| t.tsecr)
     }
 
     /// An RTT sample from the echoed timestamp of an ACK that acknowledges

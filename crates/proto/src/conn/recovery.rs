@@ -228,9 +228,6 @@ impl Loss {
         }
     }
 
-    /// RFC 6675 §4 SetPipe, from the log's counts: the bytes outstanding,
-    /// less those SACKed and those deemed lost, plus retransmissions in
-    /// flight.
     /// Counts duplicate ACKs in a row (RFC 5681 §2): one more for a
     /// duplicate that did not move SND.UNA, none left once it moves.
     #[inline]
@@ -265,6 +262,9 @@ impl Loss {
         self.rack_deadline = timeout.map(|t| now + t);
     }
 
+    /// RFC 6675 §4 SetPipe, from the log's counts: the bytes outstanding,
+    /// less those SACKed and those deemed lost, plus retransmissions in
+    /// flight.
     pub(super) fn pipe(&self, snd: &SendState) -> u32 {
         let c = self.sent.counts();
         snd.max
@@ -761,11 +761,7 @@ impl Connection {
         let oldest = una - self.snd.max_wnd.max(1);
         let min_rtt = self.rtt.min_rtt_nanos();
         let srtt = self.rtt.srtt_nanos();
-        let tsecr = seg
-            .options
-            .timestamps
-            .filter(|_| self.opts.timestamps)
-            .map(|t| t.tsecr);
+        let tsecr = self.opts.echo_of(seg);
         let opts = self.opts;
         let rack_on = self.config.rack;
         let Some(l) = self.loss.as_deref_mut() else {
